@@ -1,0 +1,95 @@
+# Shared settings and helpers for scripts/setup and scripts/test (sourced, not run).
+# Every setting can be overridden from the environment.
+
+LOYALTY_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+LOYALTY_BENCH=${LOYALTY_BENCH:-/home/frappe/frappe-bench}
+LOYALTY_BENCH_USER=${LOYALTY_BENCH_USER:-frappe}
+LOYALTY_DB_ROOT_USER=${LOYALTY_DB_ROOT_USER:-loyalty_admin}
+LOYALTY_DB_ROOT_PASSWORD=${LOYALTY_DB_ROOT_PASSWORD:-loyalty_admin}
+LOYALTY_ADMIN_PASSWORD=${LOYALTY_ADMIN_PASSWORD:-admin}
+LOYALTY_REDIS_URL=${LOYALTY_REDIS_URL:-redis://127.0.0.1:6379}
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+die() {
+	printf 'error: %s\n' "$*" >&2
+	exit 1
+}
+
+# Run a shell snippet as the bench's user, in the bench folder, with that user's login PATH.
+as_bench_user() {
+	if [ "$(id -un)" = "$LOYALTY_BENCH_USER" ]; then
+		(cd "$LOYALTY_BENCH" && bash -c "$1")
+	else
+		runuser -u "$LOYALTY_BENCH_USER" -- bash -lc "cd '$LOYALTY_BENCH' && $1"
+	fi
+}
+
+bench_cmd() { as_bench_user "bench $*"; }
+
+# Run a bench command with its (progress-bar heavy) output in a log; show the log's tail if it fails.
+bench_logged() {
+	local name=$1 log
+	shift
+	log="$LOYALTY_BENCH/logs/loyalty-$name.log"
+	if ! bench_cmd "$*" >"$log" 2>&1; then
+		tail -n 40 "$log" >&2
+		die "bench $* failed (full log: $log)"
+	fi
+}
+
+db_root_args() {
+	printf -- '--db-root-username %q --db-root-password %q' "$LOYALTY_DB_ROOT_USER" "$LOYALTY_DB_ROOT_PASSWORD"
+}
+
+# Copy this checkout into the bench as apps/loyalty_app and make sure the bench knows the app.
+# A copy (not a symlink) so the bench user can read it wherever the checkout lives.
+sync_app_into_bench() {
+	local app_dir="$LOYALTY_BENCH/apps/loyalty_app"
+	say "Syncing loyalty_app from $LOYALTY_SRC into $app_dir"
+	rsync -a --delete --exclude '__pycache__' --exclude '.pytest_cache' --exclude '.hypothesis' \
+		--exclude '.ruff_cache' --exclude 'node_modules' "$LOYALTY_SRC/" "$app_dir/"
+	chown -R "$LOYALTY_BENCH_USER:" "$app_dir" 2>/dev/null || true
+	if ! as_bench_user "env/bin/python -c 'import loyalty_app' 2>/dev/null"; then
+		as_bench_user "uv pip install --quiet --python env/bin/python -e apps/loyalty_app || env/bin/pip install --quiet -e apps/loyalty_app"
+	fi
+	local apps_txt="$LOYALTY_BENCH/sites/apps.txt"
+	if ! grep -qx loyalty_app "$apps_txt"; then
+		[ -z "$(tail -c1 "$apps_txt")" ] || echo >>"$apps_txt"
+		echo loyalty_app >>"$apps_txt"
+	fi
+}
+
+# The Python tools the test command needs, inside the bench's virtualenv.
+ensure_dev_tools() {
+	as_bench_user "env/bin/python -c 'import pytest, hypothesis, ruff, xmlrunner' 2>/dev/null" ||
+		as_bench_user "uv pip install --quiet --python env/bin/python 'pytest~=8.3' 'hypothesis~=6.77' 'ruff~=0.8' 'unittest-xml-reporting~=3.2'"
+}
+
+# Drop (if present) and create a site with erpnext and loyalty_app installed.
+fresh_site() {
+	local site=$1
+	if [ -d "$LOYALTY_BENCH/sites/$site" ]; then
+		bench_logged drop-site "drop-site $site --force --no-backup $(db_root_args)"
+	fi
+	bench_logged new-site "new-site $site $(db_root_args) --mariadb-user-host-login-scope=% --admin-password $LOYALTY_ADMIN_PASSWORD --install-app erpnext --install-app loyalty_app"
+}
+
+# MariaDB and Redis must answer; start them when they are installed but stopped.
+ensure_services() {
+	if ! mariadb-admin ping >/dev/null 2>&1 && ! mysqladmin ping >/dev/null 2>&1; then
+		say "Starting MariaDB"
+		if command -v systemctl >/dev/null 2>&1 && systemctl start mariadb 2>/dev/null; then :; else
+			start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd
+		fi
+		for _ in $(seq 30); do mariadb-admin ping >/dev/null 2>&1 && break; sleep 1; done
+	fi
+	if ! redis-cli -u "$LOYALTY_REDIS_URL" ping >/dev/null 2>&1; then
+		say "Starting Redis"
+		if command -v systemctl >/dev/null 2>&1 && systemctl start redis-server 2>/dev/null; then :; else
+			redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no
+		fi
+		for _ in $(seq 30); do redis-cli -u "$LOYALTY_REDIS_URL" ping >/dev/null 2>&1 && break; sleep 1; done
+	fi
+	mariadb-admin ping >/dev/null 2>&1 || die "MariaDB is not running"
+	redis-cli -u "$LOYALTY_REDIS_URL" ping >/dev/null 2>&1 || die "Redis is not answering at $LOYALTY_REDIS_URL"
+}
