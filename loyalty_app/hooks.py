@@ -17,7 +17,28 @@ add_to_apps_screen = [
 	}
 ]
 
+before_install = "loyalty_app.install.before_install"
 after_install = "loyalty_app.install.after_install"
 after_migrate = "loyalty_app.install.after_migrate"
+before_uninstall = "loyalty_app.install.before_uninstall"
 
 before_tests = "loyalty_app.tests.bootstrap.before_tests"
+
+_invoice_events = {
+	"before_validate": "loyalty_app.integrations.erpnext.invoice_before_validate",
+	"on_submit": "loyalty_app.integrations.erpnext.invoice_on_submit",
+	"on_cancel": "loyalty_app.integrations.erpnext.invoice_on_cancel",
+}
+
+doc_events = {
+	"Sales Invoice": _invoice_events,
+	"POS Invoice": _invoice_events,
+}
+
+scheduler_events = {
+	"daily_long": [
+		"loyalty_app.loyalty.services.expiry.expire_points",
+		"loyalty_app.loyalty.services.tiers.review_tiers",
+		"loyalty_app.loyalty.services.expiry.refresh_expiry_reminders",
+	],
+}

@@ -1,16 +1,32 @@
 import frappe
+from frappe.custom.doctype.custom_field.custom_field import create_custom_fields
 
 LOYALTY_MANAGER = "Loyalty Manager"
 LOYALTY_USER = "Loyalty User"
 LOYALTY_ROLES = (LOYALTY_MANAGER, LOYALTY_USER)
+POINTS_MODE_OF_PAYMENT = "Loyalty Points"
+CHANNELS = "Store\nMini-program\nApp\nWeb shop\nReferral\nOther"
+
+
+def before_install() -> None:
+	# Frappe saves Loyalty Settings with its defaults before after_install runs; one links to this.
+	create_points_mode_of_payment()
 
 
 def after_install() -> None:
 	create_roles()
+	create_invoice_fields()
 
 
 def after_migrate() -> None:
 	create_roles()
+	create_invoice_fields()
+
+
+def before_uninstall() -> None:
+	for doctype, fields in invoice_fields().items():
+		for field in fields:
+			frappe.db.delete("Custom Field", {"dt": doctype, "fieldname": field["fieldname"]})
 
 
 def create_roles() -> None:
@@ -19,6 +35,77 @@ def create_roles() -> None:
 			frappe.get_doc({"doctype": "Role", "role_name": role_name, "desk_access": 1}).insert(
 				ignore_permissions=True
 			)
+
+
+def invoice_fields() -> dict[str, list[dict]]:
+	def fields(with_channel: bool) -> list[dict]:
+		return [
+			{
+				"fieldname": "loyalty_app_section",
+				"fieldtype": "Section Break",
+				"label": "Member Loyalty",
+				"insert_after": "loyalty_redemption_cost_center",
+				"collapsible": 1,
+			},
+			{
+				"fieldname": "loyalty_member",
+				"fieldtype": "Link",
+				"options": "Loyalty Member",
+				"label": "Loyalty Member",
+				"read_only": 1,
+				"insert_after": "loyalty_app_section",
+			},
+			*(
+				[
+					{
+						"fieldname": "loyalty_channel",
+						"fieldtype": "Select",
+						"options": CHANNELS,
+						"default": "Store",
+						"label": "Loyalty Channel",
+						"insert_after": "loyalty_member",
+					}
+				]
+				if with_channel
+				else []
+			),
+			{
+				"fieldname": "loyalty_app_column",
+				"fieldtype": "Column Break",
+				"insert_after": "loyalty_channel" if with_channel else "loyalty_member",
+			},
+			{
+				"fieldname": "loyalty_points_redeemed",
+				"fieldtype": "Int",
+				"label": "Points Redeemed",
+				"non_negative": 1,
+				"no_copy": 1,
+				"insert_after": "loyalty_app_column",
+				"description": "Points the member pays with; the Loyalty Points payment row is set to their value.",
+			},
+			{
+				"fieldname": "loyalty_points_earned",
+				"fieldtype": "Int",
+				"label": "Points Earned",
+				"read_only": 1,
+				"no_copy": 1,
+				"allow_on_submit": 1,
+				"insert_after": "loyalty_points_redeemed",
+			},
+		]
+
+	return {"Sales Invoice": fields(with_channel=True), "POS Invoice": fields(with_channel=False)}
+
+
+def create_invoice_fields() -> None:
+	create_custom_fields(invoice_fields(), ignore_validate=True)
+
+
+def create_points_mode_of_payment() -> None:
+	if not frappe.db.exists("Mode of Payment", POINTS_MODE_OF_PAYMENT):
+		frappe.get_doc(
+			{"doctype": "Mode of Payment", "mode_of_payment": POINTS_MODE_OF_PAYMENT, "type": "General"}
+		).insert(ignore_permissions=True)
 
 
 def has_app_permission() -> bool:

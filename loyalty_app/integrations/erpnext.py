@@ -1,0 +1,25 @@
+"""ERPNext document events: translate an invoice into calls of the loyalty services."""
+
+from loyalty_app.loyalty.services import sales
+from loyalty_app.loyalty.services.members import member_for_customer
+
+
+def invoice_before_validate(invoice, method=None) -> None:
+	invoice.loyalty_member = member_for_customer(invoice.customer)
+	sales.prepare_points_payment(invoice)
+
+
+def invoice_on_submit(invoice, method=None) -> None:
+	if not sales.posts_loyalty(invoice):
+		return
+	if invoice.is_return:
+		sales.record_return(invoice)
+	else:
+		sales.record_sale(invoice)
+
+
+def invoice_on_cancel(invoice, method=None) -> None:
+	if not sales.posts_loyalty(invoice):
+		return
+	invoice.ignore_linked_doctypes = (*(invoice.get("ignore_linked_doctypes") or ()), "Points Ledger Entry")
+	sales.cancel_invoice(invoice)

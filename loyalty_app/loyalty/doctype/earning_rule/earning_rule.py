@@ -1,0 +1,12 @@
+import frappe
+from frappe import _
+from frappe.model.document import Document
+from frappe.utils import getdate
+
+
+class EarningRule(Document):
+	def validate(self):
+		if self.valid_from and self.valid_to and getdate(self.valid_from) > getdate(self.valid_to):
+			frappe.throw(_("Valid From must be on or before Valid To"))
+		if self.excludes and (self.override_rate or (self.multiplier or 1) != 1):
+			frappe.throw(_("An excluding rule earns nothing, so it cannot also set a rate or multiplier"))

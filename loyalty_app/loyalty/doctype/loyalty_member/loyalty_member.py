@@ -1,0 +1,62 @@
+import frappe
+from frappe import _
+from frappe.model.document import Document
+from frappe.utils import now_datetime
+
+from loyalty_app.loyalty.services.members import create_customer_for, new_referral_code, normalize_mobile
+
+# Kept in step with the ledger by the services; never taken from user input.
+SERVICE_FIELDS = (
+	"tier",
+	"tier_since",
+	"tier_valid_until",
+	"tier_in_grace",
+	"points_balance",
+	"points_expiring_soon",
+	"next_points_expiry",
+	"lifetime_earned",
+	"lifetime_redeemed",
+	"points_debt",
+	"last_purchase_date",
+	"purchase_count",
+	"total_spend",
+	"referral_code",
+)
+
+
+class DuplicateMemberError(frappe.DuplicateEntryError):
+	pass
+
+
+class LoyaltyMember(Document):
+	def validate(self):
+		self.keep_service_fields()
+		self.mobile_no = normalize_mobile(self.mobile_no)
+		self.validate_unique("mobile_no", _("mobile number"))
+		self.validate_unique("customer", _("customer"))
+		if self.referred_by and self.referred_by == self.name:
+			frappe.throw(_("A member cannot refer themselves"))
+		if self.has_value_changed("marketing_consent"):
+			self.marketing_consent_at = now_datetime()
+
+	def before_save(self):
+		if self.is_new():
+			self.referral_code = new_referral_code()
+			if not self.customer:
+				self.customer = create_customer_for(self)
+
+	def keep_service_fields(self):
+		before = self.get_doc_before_save()
+		for fieldname in SERVICE_FIELDS:
+			self.set(fieldname, before.get(fieldname) if before else None)
+
+	def validate_unique(self, fieldname: str, label: str):
+		value = self.get(fieldname)
+		if not value:
+			return
+		existing = frappe.db.get_value(self.doctype, {fieldname: value, "name": ("!=", self.name)})
+		if existing:
+			frappe.throw(
+				_("Member {0} already has this {1}: {2}").format(frappe.bold(existing), label, value),
+				DuplicateMemberError,
+			)

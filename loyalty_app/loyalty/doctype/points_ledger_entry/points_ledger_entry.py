@@ -1,0 +1,29 @@
+import frappe
+from frappe import _
+from frappe.model.document import Document
+
+
+class PointsLedgerEntry(Document):
+	def before_insert(self):
+		if not self.flags.posted_by_ledger_service:
+			frappe.throw(
+				_(
+					"Points ledger entries are posted by the system. Use a Points Adjustment to correct a balance."
+				),
+				frappe.PermissionError,
+			)
+
+	def validate(self):
+		if not self.is_new():
+			frappe.throw(_("Points ledger entries cannot be changed; post a correcting entry instead"))
+
+	def on_trash(self):
+		frappe.throw(_("Points ledger entries cannot be deleted"), frappe.PermissionError)
+
+
+def on_doctype_update():
+	frappe.db.add_index("Points Ledger Entry", ["member", "remaining_points"])
+	frappe.db.add_index("Points Ledger Entry", ["member", "posting_datetime"])
+	frappe.db.add_index("Points Ledger Entry", ["voucher_type", "voucher_no"])
+	frappe.db.add_index("Points Ledger Entry", ["expiry_date", "remaining_points"])
+	frappe.db.add_index("Points Ledger Entry", ["reverses_entry"])

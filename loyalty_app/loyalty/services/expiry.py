@@ -1,0 +1,117 @@
+"""Daily points expiry and expiry reminders, both set-based SQL.
+
+Expiry takes the remaining points of every lot whose expiry date has passed, posts one Expire entry per
+member with an allocation row per lot, lowers the member's balance and empties the lots. It works in
+chunks of members, one transaction each, with the members' rows locked like any other balance change;
+a rerun (or a run after a crash) finds only what is still unexpired and posts nothing twice.
+"""
+
+from datetime import date
+
+import frappe
+from frappe.utils import add_days, getdate, now_datetime
+
+from loyalty_app.loyalty.services.settings import get_settings
+
+EXPIRY_CHUNK = 1000
+
+
+def expire_points(on_date: date | None = None) -> dict[str, int]:
+	today = getdate(on_date)
+	totals = {"members": 0, "lots": 0, "points": 0}
+	while members := frappe.db.sql_list(
+		"""select distinct member from `tabPoints Ledger Entry`
+		where remaining_points > 0 and expiry_date < %s order by member limit %s""",
+		(today, EXPIRY_CHUNK),
+	):
+		# End the transaction that read the list, so the chunk's reads start after its member locks.
+		frappe.db.commit()  # nosemgrep
+		_expire_chunk(members, today, totals)
+		frappe.db.commit()  # nosemgrep: one transaction per chunk keeps the job restartable
+	frappe.logger("loyalty_app").info(f"Points expiry {today}: {totals}")
+	return totals
+
+
+def _expire_chunk(members: list[str], today: date, totals: dict[str, int]) -> None:
+	frappe.db.sql(
+		"select name from `tabLoyalty Member` where name in %(members)s for update", {"members": members}
+	)
+	params = {"members": members, "today": today, "now": now_datetime(), "user": frappe.session.user}
+	frappe.db.sql("drop temporary table if exists loyalty_expiring_lot")
+	frappe.db.sql(
+		"""create temporary table loyalty_expiring_lot (primary key (lot)) as
+		select lot.name as lot, lot.member, lot.remaining_points as points, lot.company,
+			row_number() over (partition by lot.member
+				order by lot.expiry_date, lot.posting_datetime, lot.name) as idx
+		from `tabPoints Ledger Entry` lot
+		where lot.member in %(members)s and lot.remaining_points > 0 and lot.expiry_date < %(today)s""",
+		params,
+	)
+	frappe.db.sql("drop temporary table if exists loyalty_expiry_entry")
+	frappe.db.sql(
+		"""create temporary table loyalty_expiry_entry (primary key (member)) as
+		select member, sum(points) as points, count(*) as lots, max(company) as company,
+			concat('expire:', member, ':', %(today)s, ':',
+				left(sha2(group_concat(concat(lot, '=', points) order by lot), 256), 12)) as idempotency_key
+		from loyalty_expiring_lot group by member""",
+		params,
+	)
+	frappe.db.sql(
+		"""insert into `tabPoints Ledger Entry` (name, creation, modified, owner, modified_by, docstatus,
+			member, entry_type, points, posting_datetime, company, idempotency_key, remaining_points,
+			debt_points, settles_debt, qualifying_points, qualifying_amount, remarks)
+		select left(sha2(idempotency_key, 256), 20), %(now)s, %(now)s, %(user)s, %(user)s, 0,
+			member, 'Expire', -points, %(now)s, company, idempotency_key, 0, 0, 0, 0, 0,
+			concat(lots, ' lot(s) expired')
+		from loyalty_expiry_entry""",
+		params,
+	)
+	frappe.db.sql(
+		"""insert into `tabPoints Ledger Allocation` (name, creation, modified, owner, modified_by, docstatus,
+			parent, parenttype, parentfield, idx, lot, points)
+		select left(sha2(concat(e.idempotency_key, ':', l.lot), 256), 20), %(now)s, %(now)s, %(user)s,
+			%(user)s, 0, left(sha2(e.idempotency_key, 256), 20), 'Points Ledger Entry', 'allocations',
+			l.idx, l.lot, l.points
+		from loyalty_expiring_lot l join loyalty_expiry_entry e on e.member = l.member""",
+		params,
+	)
+	frappe.db.sql(
+		"""update `tabLoyalty Member` m join loyalty_expiry_entry e on e.member = m.name
+		set m.points_balance = m.points_balance - e.points""",
+	)
+	frappe.db.sql(
+		"""update `tabPoints Ledger Entry` lot join loyalty_expiring_lot l on l.lot = lot.name
+		set lot.remaining_points = 0""",
+	)
+	summary = frappe.db.sql(
+		"select count(*), coalesce(sum(lots), 0), coalesce(sum(points), 0) from loyalty_expiry_entry"
+	)[0]
+	totals["members"] += summary[0]
+	totals["lots"] += int(summary[1])
+	totals["points"] += int(summary[2])
+	frappe.db.sql("drop temporary table if exists loyalty_expiring_lot")
+	frappe.db.sql("drop temporary table if exists loyalty_expiry_entry")
+
+
+def refresh_expiry_reminders(on_date: date | None = None) -> int:
+	"""Keep each member's points expiring within the reminder horizon and next expiry date current.
+
+	The standard Notification "Points Expiring Soon" (editable by the retailer) mails members whose
+	next expiry is near; this job keeps the figures it reads right. Returns members with points expiring soon.
+	"""
+	today = getdate(on_date)
+	horizon = add_days(today, get_settings().expiry_reminder_days)
+	frappe.db.sql(
+		"""update `tabLoyalty Member` m
+		left join (
+			select member, min(expiry_date) as next_expiry,
+				sum(if(expiry_date <= %(horizon)s, remaining_points, 0)) as expiring
+			from `tabPoints Ledger Entry`
+			where remaining_points > 0 and expiry_date >= %(today)s
+			group by member
+		) lots on lots.member = m.name
+		set m.points_expiring_soon = coalesce(lots.expiring, 0), m.next_points_expiry = lots.next_expiry
+		where lots.member is not null or m.points_expiring_soon <> 0 or m.next_points_expiry is not null""",
+		{"today": today, "horizon": horizon},
+	)
+	return frappe.db.count("Loyalty Member", {"points_expiring_soon": (">", 0)})

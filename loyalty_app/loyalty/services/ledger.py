@@ -1,0 +1,430 @@
+"""The only writer of the points ledger and of a member's point figures.
+
+Every change locks the member row (SELECT ... FOR UPDATE), reads the member's lots with a locking read
+(so it sees the latest committed rows, not the transaction's snapshot), then writes its entries, the lots'
+remaining points and the member's figures in the caller's transaction. Entries are append-only: a
+correction is a new entry that points at what it corrects.
+
+- A positive entry without allocations is a new lot (it can expire); a positive entry with allocations
+  gives points back to those lots; a negative entry consumes the lots in its allocations.
+- Taking back what a voucher earned uses what remains of that voucher's own lot. Points already spent
+  are refused (``block_shortfall``) or recorded as the member's points debt, which makes as many points
+  unavailable for redemption and is settled first from the member's next credit.
+- Each operation carries an idempotency key: replaying it returns the first result and writes nothing.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import frappe
+from frappe import _
+from frappe.utils import getdate, now_datetime
+
+from loyalty_app.engine.fifo import Allocation, InsufficientPoints, Lot, allocate, available_points
+from loyalty_app.engine.points import apply_daily_cap
+from loyalty_app.loyalty.services.settings import get_settings
+
+LEDGER = "Points Ledger Entry"
+MEMBER = "Loyalty Member"
+ACTIVE = "Active"
+
+
+class InsufficientPointsError(frappe.ValidationError):
+	pass
+
+
+class PointsShortfallError(frappe.ValidationError):
+	pass
+
+
+class MemberNotActiveError(frappe.ValidationError):
+	pass
+
+
+@dataclass(frozen=True)
+class Voucher:
+	doctype: str
+	name: str
+	company: str | None = None
+
+
+@dataclass(frozen=True)
+class LockedMember:
+	name: str
+	status: str
+	points_debt: int
+
+
+def lock_member(member: str) -> LockedMember:
+	rows = frappe.db.sql(
+		"select name, status, points_debt from `tabLoyalty Member` where name = %s for update",
+		member,
+		as_dict=True,
+	)
+	if not rows:
+		frappe.throw(_("Loyalty Member {0} does not exist").format(member), frappe.DoesNotExistError)
+	return LockedMember(rows[0].name, rows[0].status, rows[0].points_debt or 0)
+
+
+def locked_lots(member: str) -> list[Lot]:
+	rows = frappe.db.sql(
+		"""select name, remaining_points, expiry_date, posting_datetime from `tabPoints Ledger Entry`
+		where member = %s and remaining_points > 0 for update""",
+		member,
+		as_dict=True,
+	)
+	return [Lot(r.name, r.remaining_points, r.expiry_date, r.posting_datetime) for r in rows]
+
+
+def entry_by_key(key: str) -> str | None:
+	return frappe.db.get_value(LEDGER, {"idempotency_key": key})
+
+
+def redeemable_points(member: str, on_date: date | None = None) -> int:
+	"""Points the member can spend now: unexpired lots less any points debt (never negative)."""
+	debt = frappe.db.get_value(MEMBER, member, "points_debt") or 0
+	lots = [
+		Lot(r.name, r.remaining_points, r.expiry_date, r.posting_datetime)
+		for r in frappe.get_all(
+			LEDGER,
+			filters={"member": member, "remaining_points": (">", 0)},
+			fields=["name", "remaining_points", "expiry_date", "posting_datetime"],
+		)
+	]
+	return max(available_points(lots, on_date or getdate()) - debt, 0)
+
+
+def credit(
+	member: str,
+	points: int,
+	entry_type: str,
+	voucher: Voucher,
+	*,
+	key: str,
+	posting_datetime: datetime | None = None,
+	qualifying_points: int = 0,
+	qualifying_amount: float = 0,
+	remarks: str | None = None,
+	daily_cap: bool = False,
+) -> str | None:
+	"""Post a new lot. Returns the entry, or None when there was nothing to record."""
+	if existing := entry_by_key(key):
+		return existing
+	posted_at = posting_datetime or now_datetime()
+	locked = lock_member(member)
+	if entry_type in ("Earn", "Bonus") and locked.status != ACTIVE:
+		frappe.throw(
+			_("Member {0} is {1} and cannot earn points").format(member, _(locked.status)),
+			MemberNotActiveError,
+		)
+	settings = get_settings()
+	if daily_cap and settings.max_points_per_day:
+		earned = points
+		points = apply_daily_cap(
+			points, points_earned_on(member, getdate(posted_at)), settings.max_points_per_day
+		)
+		if points < earned:
+			remarks = _("{0} of {1} points earned; the daily cap of {2} points was reached.").format(
+				points, earned, settings.max_points_per_day
+			)
+			qualifying_points = points
+	if points <= 0 and not qualifying_amount:
+		return None
+	name = _insert_entry(
+		member,
+		entry_type,
+		points,
+		voucher,
+		posted_at,
+		key=key,
+		expiry_date=settings.expiry_date(getdate(posted_at)),
+		qualifying_points=qualifying_points,
+		qualifying_amount=qualifying_amount,
+		remarks=remarks,
+		earned_delta=points,
+	)
+	if locked.points_debt and points > 0:
+		settled = min(locked.points_debt, points)
+		_insert_entry(
+			member,
+			"Reverse",
+			-settled,
+			voucher,
+			posted_at,
+			key=f"{key}:settle-debt",
+			allocations=[Allocation(name, settled)],
+			settles_debt=True,
+			remarks=_("Settles points debt"),
+		)
+		_shift_member(member, debt=-settled)
+	return name
+
+
+def debit(
+	member: str,
+	points: int,
+	entry_type: str,
+	voucher: Voucher,
+	*,
+	key: str,
+	posting_datetime: datetime | None = None,
+	remarks: str | None = None,
+) -> str:
+	"""Spend points from the oldest unexpired lots (FIFO). Never takes the balance below zero."""
+	if points <= 0:
+		frappe.throw(_("Points to redeem must be a positive whole number"))
+	if existing := entry_by_key(key):
+		return existing
+	posted_at = posting_datetime or now_datetime()
+	locked = lock_member(member)
+	if entry_type == "Redeem" and locked.status != ACTIVE:
+		frappe.throw(
+			_("Member {0} is {1} and cannot redeem points").format(member, _(locked.status)),
+			MemberNotActiveError,
+		)
+	lots = locked_lots(member)
+	available = available_points(lots, getdate(posted_at)) - locked.points_debt
+	try:
+		if points > available:
+			raise InsufficientPoints(points, max(available, 0))
+		allocations = allocate(lots, points, getdate(posted_at))
+	except InsufficientPoints as e:
+		frappe.throw(
+			_("Member {0} has {1} points available, {2} requested").format(member, e.available, e.requested),
+			InsufficientPointsError,
+		)
+	return _insert_entry(
+		member,
+		entry_type,
+		-points,
+		voucher,
+		posted_at,
+		key=key,
+		allocations=allocations,
+		remarks=remarks,
+		redeemed_delta=points if entry_type == "Redeem" else 0,
+	)
+
+
+def take_back(
+	lot_entry: str,
+	points: int,
+	voucher: Voucher,
+	*,
+	key: str,
+	block_shortfall: bool,
+	posting_datetime: datetime | None = None,
+	qualifying_amount: float = 0,
+	remarks: str | None = None,
+) -> str | None:
+	"""Take back `points` that `lot_entry` credited, e.g. for a return; spent points become debt or block."""
+	if existing := entry_by_key(key):
+		return existing
+	if points <= 0 and not qualifying_amount:
+		return None
+	lot = frappe.db.get_value(LEDGER, lot_entry, ["member", "qualifying_points"], as_dict=True)
+	lock_member(lot.member)
+	remaining = frappe.db.sql(
+		"select remaining_points from `tabPoints Ledger Entry` where name = %s for update", lot_entry
+	)[0][0]
+	taken = min(remaining, points)
+	shortfall = points - taken
+	if shortfall and block_shortfall:
+		frappe.throw(
+			_(
+				"Member {0} has already spent {1} of the {2} points to take back, so this cannot be done. "
+				"Set Loyalty Settings to allow a points debt, or credit the member first."
+			).format(lot.member, shortfall, points),
+			PointsShortfallError,
+		)
+	name = _insert_entry(
+		lot.member,
+		"Reverse",
+		-taken,
+		voucher,
+		posting_datetime or now_datetime(),
+		key=key,
+		allocations=[Allocation(lot_entry, taken)] if taken else [],
+		reverses_entry=lot_entry,
+		debt_points=shortfall,
+		qualifying_points=-points if lot.qualifying_points else 0,
+		qualifying_amount=qualifying_amount,
+		remarks=remarks,
+		earned_delta=-points,
+	)
+	if shortfall:
+		_shift_member(lot.member, debt=shortfall)
+	return name
+
+
+def reverse_voucher(
+	voucher: Voucher, *, block_shortfall: bool, posting_datetime: datetime | None = None
+) -> None:
+	"""Undo everything a voucher posted, latest entry first (on cancel)."""
+	posted_at = posting_datetime or now_datetime()
+	for entry in frappe.get_all(
+		LEDGER,
+		filters={"voucher_type": voucher.doctype, "voucher_no": voucher.name},
+		fields=[
+			"name",
+			"member",
+			"points",
+			"entry_type",
+			"qualifying_amount",
+			"debt_points",
+			"settles_debt",
+			"idempotency_key",
+		],
+		order_by="creation desc",
+	):
+		key = f"reverse:{entry.name}"
+		if entry.idempotency_key.startswith("reverse:") or entry_by_key(key):
+			continue
+		if entry.points >= 0 and not entry.settles_debt and not _has_allocations(entry.name):
+			take_back(
+				entry.name,
+				_outstanding_credit(entry),
+				voucher,
+				key=key,
+				block_shortfall=block_shortfall,
+				posting_datetime=posted_at,
+				qualifying_amount=-(entry.qualifying_amount or 0),
+				remarks=_("Cancels {0} {1}").format(_(voucher.doctype), voucher.name),
+			)
+		elif entry.points < 0 or entry.debt_points:
+			_restore(entry, voucher, key, posted_at)
+
+
+def _outstanding_credit(entry) -> int:
+	"""What a lot credited, less what returns already took back from it (and did not give back)."""
+	taken = 0
+	for take in frappe.get_all(
+		LEDGER, filters={"reverses_entry": entry.name}, fields=["name", "points", "debt_points"]
+	):
+		if not entry_by_key(f"reverse:{take.name}"):
+			taken += -take.points + (take.debt_points or 0)
+	return entry.points - taken
+
+
+def _restore(entry, voucher: Voucher, key: str, posted_at: datetime) -> None:
+	"""Give back what a consuming entry took: to its lots while they stand, else by relieving debt."""
+	locked = lock_member(entry.member)
+	allocations = frappe.get_all(
+		"Points Ledger Allocation", filters={"parent": entry.name}, fields=["lot", "points"], order_by="idx"
+	)
+	reversed_lots = {row.lot for row in allocations if entry_by_key(f"reverse:{row.lot}")}
+	restorable = [Allocation(row.lot, row.points) for row in allocations if row.lot not in reversed_lots]
+	restored = sum(a.points for a in restorable)
+	relief = sum(row.points for row in allocations if row.lot in reversed_lots) + (entry.debt_points or 0)
+	debt_put_back = -entry.points if entry.settles_debt else 0
+	relieved = min(locked.points_debt + debt_put_back, relief)
+	is_take_back = entry.entry_type == "Reverse" and not entry.settles_debt
+	qualifying = frappe.db.get_value(
+		LEDGER, entry.name, ["qualifying_points", "qualifying_amount"], as_dict=True
+	)
+	remarks = _("Cancels {0} {1}").format(_(voucher.doctype), voucher.name)
+	_insert_entry(
+		entry.member,
+		"Reverse",
+		restored,
+		voucher,
+		posted_at,
+		key=key,
+		allocations=restorable,
+		reverses_entry=entry.name,
+		qualifying_points=-(qualifying.qualifying_points or 0),
+		qualifying_amount=-(qualifying.qualifying_amount or 0),
+		remarks=remarks,
+		earned_delta=restored + relieved if is_take_back else 0,
+		redeemed_delta=entry.points if entry.entry_type == "Redeem" else 0,
+	)
+	if debt_put_back or relieved:
+		_shift_member(entry.member, debt=debt_put_back - relieved)
+	if relief > relieved:
+		credit(
+			entry.member,
+			relief - relieved,
+			"Reverse",
+			voucher,
+			key=f"{key}:refund",
+			posting_datetime=posted_at,
+			remarks=remarks,
+		)
+
+
+def _has_allocations(entry: str) -> bool:
+	return bool(frappe.db.exists("Points Ledger Allocation", {"parent": entry}))
+
+
+def points_earned_on(member: str, on_date: date) -> int:
+	result = frappe.db.sql(
+		"""select coalesce(sum(points), 0) from `tabPoints Ledger Entry`
+		where member = %s and entry_type = 'Earn' and posting_datetime >= %s and posting_datetime < %s + interval 1 day""",
+		(member, on_date, on_date),
+	)
+	return int(result[0][0])
+
+
+def _insert_entry(
+	member: str,
+	entry_type: str,
+	points: int,
+	voucher: Voucher,
+	posting_datetime: datetime,
+	*,
+	key: str,
+	expiry_date: date | None = None,
+	allocations: list[Allocation] | tuple = (),
+	reverses_entry: str | None = None,
+	debt_points: int = 0,
+	settles_debt: bool = False,
+	qualifying_points: int = 0,
+	qualifying_amount: float = 0,
+	remarks: str | None = None,
+	earned_delta: int = 0,
+	redeemed_delta: int = 0,
+) -> str:
+	is_new_lot = points > 0 and not allocations
+	entry = frappe.get_doc(
+		{
+			"doctype": LEDGER,
+			"member": member,
+			"entry_type": entry_type,
+			"points": points,
+			"posting_datetime": posting_datetime,
+			"company": voucher.company,
+			"voucher_type": voucher.doctype,
+			"voucher_no": voucher.name,
+			"reverses_entry": reverses_entry,
+			"idempotency_key": key,
+			"expiry_date": expiry_date if is_new_lot else None,
+			"remaining_points": points if is_new_lot else 0,
+			"debt_points": debt_points,
+			"settles_debt": settles_debt,
+			"qualifying_points": qualifying_points,
+			"qualifying_amount": qualifying_amount,
+			"remarks": remarks,
+			"allocations": [{"lot": a.lot_id, "points": a.points} for a in allocations],
+		}
+	)
+	entry.flags.posted_by_ledger_service = True
+	entry.insert(ignore_permissions=True)
+	direction = 1 if points > 0 else -1
+	for allocation in allocations:
+		frappe.db.sql(
+			"update `tabPoints Ledger Entry` set remaining_points = remaining_points + %s where name = %s",
+			(direction * allocation.points, allocation.lot_id),
+		)
+	_shift_member(member, balance=points, earned=earned_delta, redeemed=redeemed_delta)
+	return entry.name
+
+
+def _shift_member(
+	member: str, *, balance: int = 0, earned: int = 0, redeemed: int = 0, debt: int = 0
+) -> None:
+	frappe.db.sql(
+		"""update `tabLoyalty Member` set points_balance = points_balance + %s,
+		lifetime_earned = lifetime_earned + %s, lifetime_redeemed = lifetime_redeemed + %s,
+		points_debt = points_debt + %s where name = %s""",
+		(balance, earned, redeemed, debt, member),
+	)

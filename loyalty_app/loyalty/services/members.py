@@ -1,0 +1,72 @@
+"""Enrolment and look-up of members: one member per mobile number and per ERPNext Customer."""
+
+import secrets
+
+import frappe
+import phonenumbers
+from frappe import _
+
+from loyalty_app.loyalty.services.settings import get_settings
+
+MEMBER = "Loyalty Member"
+REFERRAL_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+class InvalidMobileError(frappe.ValidationError):
+	pass
+
+
+def normalize_mobile(raw: str, region: str | None = None) -> str:
+	"""A mobile number in E.164 form (+8613800138000); numbers without + are read in `region`."""
+	text = (raw or "").strip()
+	try:
+		number = phonenumbers.parse(text, region or get_settings().mobile_region)
+	except phonenumbers.NumberParseException:
+		number = None
+	if number is None or not phonenumbers.is_valid_number(number):
+		frappe.throw(_("{0} is not a valid mobile number").format(frappe.bold(text)), InvalidMobileError)
+	return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def member_by_mobile(mobile_no: str) -> str | None:
+	return frappe.db.get_value(MEMBER, {"mobile_no": normalize_mobile(mobile_no)})
+
+
+def member_for_customer(customer: str | None) -> str | None:
+	return frappe.db.get_value(MEMBER, {"customer": customer}) if customer else None
+
+
+def enrol(mobile_no: str, member_name: str, **profile) -> "frappe.model.document.Document":
+	"""Enrol a member, idempotent by mobile number: an existing member is returned unchanged."""
+	if existing := member_by_mobile(mobile_no):
+		return frappe.get_doc(MEMBER, existing)
+	member = frappe.get_doc(
+		{"doctype": MEMBER, "mobile_no": mobile_no, "member_name": member_name, **profile}
+	)
+	member.insert()
+	return member
+
+
+def create_customer_for(member) -> str:
+	selling = frappe.get_cached_doc("Selling Settings")
+	customer = frappe.get_doc(
+		{
+			"doctype": "Customer",
+			"customer_name": member.member_name,
+			"customer_type": "Individual",
+			"customer_group": selling.customer_group
+			or frappe.db.get_value("Customer Group", {"is_group": 0}),
+			"territory": selling.territory or frappe.db.get_value("Territory", {"is_group": 0}),
+			"mobile_no": member.mobile_no,
+			"email_id": member.email,
+		}
+	)
+	customer.insert(ignore_permissions=True)
+	return customer.name
+
+
+def new_referral_code() -> str:
+	while True:
+		code = "".join(secrets.choice(REFERRAL_ALPHABET) for _ in range(8))
+		if not frappe.db.exists(MEMBER, {"referral_code": code}):
+			return code

@@ -1,0 +1,371 @@
+"""What a member's sales invoice or POS invoice does to their points, tier and purchase figures.
+
+- A sale earns points by the earning rules on the part of each line paid with money, and may pay part of
+  the invoice with points through the "Loyalty Points" mode of payment (redeemed FIFO under a row lock).
+- A return (credit note) takes back the original invoice's points pro rata to the amount returned.
+- A cancel reverses everything the invoice posted. POS invoices consolidated into a sales invoice earn on
+  the POS invoice only; the consolidated invoice posts nothing.
+"""
+
+from decimal import Decimal
+
+import frappe
+from frappe import _
+from frappe.utils import cint, flt, get_datetime, getdate
+
+from loyalty_app.engine.points import clawback_points
+from loyalty_app.engine.rules import EarnContext, EarningRule, Line, evaluate
+from loyalty_app.loyalty.services.ledger import (
+	LEDGER,
+	InsufficientPointsError,
+	Voucher,
+	credit,
+	debit,
+	redeemable_points,
+	reverse_voucher,
+	take_back,
+)
+from loyalty_app.loyalty.services.settings import ProgrammeSettings, get_settings
+from loyalty_app.loyalty.services.tiers import upgrade_if_qualified
+
+MEMBER = "Loyalty Member"
+REDEMPTION_ACCOUNT = "Loyalty Points Redemption"
+
+
+def voucher_of(invoice) -> Voucher:
+	return Voucher(invoice.doctype, invoice.name, invoice.company)
+
+
+def posting_datetime_of(invoice):
+	return get_datetime(f"{invoice.posting_date} {invoice.posting_time or '00:00:00'}")
+
+
+def channel_of(invoice) -> str:
+	if invoice.doctype == "POS Invoice":
+		return "Store"
+	return invoice.get("loyalty_channel") or "Store"
+
+
+def posts_loyalty(invoice) -> bool:
+	return bool(invoice.get("loyalty_member")) and not invoice.get("is_consolidated")
+
+
+# Redemption as payment
+
+
+def prepare_points_payment(invoice) -> None:
+	"""Before validation: check the points asked for and set the Loyalty Points payment row to their value."""
+	points = cint(invoice.get("loyalty_points_redeemed"))
+	settings = get_settings()
+	if not points:
+		_remove_points_payment(invoice, settings)
+		return
+	if points < 0:
+		frappe.throw(_("Points to redeem must be a positive whole number"))
+	if invoice.get("is_consolidated"):
+		return
+	if invoice.is_return:
+		frappe.throw(_("A return cannot redeem points; the points paid are given back when it is submitted"))
+	if not invoice.get("loyalty_member"):
+		frappe.throw(
+			_("Customer {0} is not a loyalty member, so no points can be redeemed").format(invoice.customer)
+		)
+	if not invoice.is_pos:
+		frappe.throw(_("Tick Include Payment (POS) to pay part of this invoice with points"))
+	available = redeemable_points(invoice.loyalty_member, getdate(invoice.posting_date))
+	if points > available:
+		frappe.throw(
+			_("Member {0} has {1} points available, {2} requested").format(
+				invoice.loyalty_member, available, points
+			),
+			InsufficientPointsError,
+		)
+	mode_of_payment = ensure_points_mode_of_payment(invoice.company, settings)
+	amount = redemption_value(points, settings, invoice)
+	row = next((p for p in invoice.payments if p.mode_of_payment == mode_of_payment), None)
+	if not row:
+		row = invoice.append("payments", {"mode_of_payment": mode_of_payment})
+	row.amount = amount
+	row.account = frappe.db.get_value(
+		"Mode of Payment Account", {"parent": mode_of_payment, "company": invoice.company}, "default_account"
+	)
+
+
+def redemption_value(points: int, settings: ProgrammeSettings, invoice) -> float:
+	"""Points × point value, rounded to the payment amount's currency precision as ERPNext rounds money."""
+	precision = invoice.payments[0].precision("amount") if invoice.payments else 2
+	return flt(Decimal(points) * settings.point_value, precision)
+
+
+def _remove_points_payment(invoice, settings: ProgrammeSettings) -> None:
+	for row in [
+		p for p in invoice.get("payments", []) if p.mode_of_payment == settings.redemption_mode_of_payment
+	]:
+		invoice.remove(row)
+
+
+def ensure_points_mode_of_payment(company: str, settings: ProgrammeSettings | None = None) -> str:
+	"""The Loyalty Points mode of payment with an expense account for the company (created if missing)."""
+	settings = settings or get_settings()
+	name = settings.redemption_mode_of_payment
+	mode_of_payment = frappe.get_doc("Mode of Payment", name)
+	if not any(row.company == company for row in mode_of_payment.accounts):
+		mode_of_payment.append(
+			"accounts", {"company": company, "default_account": _redemption_account(company)}
+		)
+		mode_of_payment.flags.ignore_permissions = True
+		mode_of_payment.save()
+	return name
+
+
+def _redemption_account(company: str) -> str:
+	if account := frappe.db.get_value("Account", {"company": company, "account_name": REDEMPTION_ACCOUNT}):
+		return account
+	parent = frappe.db.get_value(
+		"Account", {"company": company, "account_name": "Indirect Expenses", "is_group": 1}
+	) or frappe.db.get_value("Account", {"company": company, "root_type": "Expense", "is_group": 1})
+	account = frappe.get_doc(
+		{
+			"doctype": "Account",
+			"account_name": REDEMPTION_ACCOUNT,
+			"company": company,
+			"parent_account": parent,
+			"account_type": "Expense Account",
+		}
+	)
+	account.flags.ignore_permissions = True
+	account.insert()
+	return account.name
+
+
+# Submit and cancel
+
+
+def record_sale(invoice) -> None:
+	settings = get_settings()
+	member = invoice.loyalty_member
+	voucher = voucher_of(invoice)
+	posted_at = posting_datetime_of(invoice)
+	redeemed = cint(invoice.get("loyalty_points_redeemed"))
+	if redeemed:
+		debit(
+			member,
+			redeemed,
+			"Redeem",
+			voucher,
+			key=f"{voucher.doctype}:{voucher.name}:redeem",
+			posting_datetime=posted_at,
+		)
+	result, spend = points_for_invoice(invoice, settings, redeemed)
+	earned = credit(
+		member,
+		result,
+		"Earn",
+		voucher,
+		key=f"{voucher.doctype}:{voucher.name}:earn",
+		posting_datetime=posted_at,
+		qualifying_points=result,
+		qualifying_amount=spend,
+		daily_cap=True,
+	)
+	points = frappe.db.get_value(LEDGER, earned, "points") if earned else 0
+	invoice.db_set("loyalty_points_earned", points, update_modified=False)
+	_add_purchase(member, invoice)
+	upgrade_if_qualified(member, getdate(invoice.posting_date))
+
+
+def points_for_invoice(invoice, settings: ProgrammeSettings, redeemed_points: int = 0) -> tuple[int, float]:
+	"""Points the invoice earns and the spend that counts for tiers: only the part paid with money."""
+	total = Decimal(str(invoice.base_net_total or 0))
+	redeemed_value = Decimal(redeemed_points) * settings.point_value
+	grand_total = Decimal(str(invoice.base_grand_total or 0))
+	paid_share = 1 - min(redeemed_value / grand_total, Decimal(1)) if grand_total > 0 else Decimal(0)
+	lines = [
+		Line(
+			item_code=item.item_code,
+			amount=Decimal(str(item.base_net_amount or 0)) * paid_share,
+			item_group=item.item_group,
+			brand=item.brand,
+			discounted=bool(item.discount_percentage or item.discount_amount or item.pricing_rules),
+		)
+		for item in invoice.items
+	]
+	tier = frappe.db.get_value(MEMBER, invoice.loyalty_member, "tier")
+	multiplier = frappe.db.get_value("Membership Tier", tier, "earn_multiplier") if tier else 1
+	context = EarnContext(
+		posting_date=getdate(invoice.posting_date),
+		points_per_unit=settings.points_per_currency_unit,
+		rounding=settings.rounding,
+		tier=tier,
+		tier_multiplier=Decimal(str(multiplier or 1)),
+		channel=channel_of(invoice),
+	)
+	result = evaluate(lines, active_rules(), context)
+	spend = flt(total * paid_share, invoice.precision("base_net_total"))
+	return result.points, spend
+
+
+def active_rules() -> list[EarningRule]:
+	rules = frappe.get_all(
+		"Earning Rule",
+		filters={"enabled": 1},
+		fields=[
+			"name",
+			"priority",
+			"override_rate",
+			"points_per_unit",
+			"multiplier",
+			"item_code",
+			"item_group",
+			"brand",
+			"valid_from",
+			"valid_to",
+			"tier",
+			"channel",
+			"min_spend",
+			"excludes",
+			"exclude_discounted",
+			"stackable",
+		],
+	)
+	return [
+		EarningRule(
+			name=r.name,
+			priority=r.priority or 0,
+			points_per_unit=Decimal(str(r.points_per_unit)) if r.override_rate else None,
+			multiplier=Decimal(str(r.multiplier if r.multiplier is not None else 1)),
+			item_code=r.item_code,
+			item_group=r.item_group,
+			brand=r.brand,
+			valid_from=r.valid_from,
+			valid_to=r.valid_to,
+			tier=r.tier,
+			channel=r.channel,
+			min_spend=Decimal(str(r.min_spend or 0)),
+			excludes=bool(r.excludes),
+			exclude_discounted=bool(r.exclude_discounted),
+			stackable=bool(r.stackable),
+		)
+		for r in rules
+	]
+
+
+def record_return(invoice) -> None:
+	"""Take back the original invoice's points pro rata to everything returned so far, and give back
+	the points this return refunds through the Loyalty Points mode of payment."""
+	settings = get_settings()
+	voucher = voucher_of(invoice)
+	original = frappe.db.get_value(
+		LEDGER,
+		{"voucher_type": invoice.doctype, "voucher_no": invoice.return_against, "entry_type": "Earn"},
+		["name", "points", "qualifying_amount"],
+		as_dict=True,
+	)
+	if settings.clawback_on_return and original and original.points:
+		returned_total = abs(
+			Decimal(
+				str(
+					frappe.db.sql(
+						f"""select coalesce(sum(base_net_total), 0) from `tab{invoice.doctype}`
+					where return_against = %s and is_return = 1 and docstatus = 1""",
+						invoice.return_against,
+					)[0][0]
+				)
+			)
+		)
+		invoice_total = Decimal(str(original.qualifying_amount or 0))
+		already = _points_taken_back(original.name, excluding=voucher)
+		points = (
+			clawback_points(original.points, returned_total, invoice_total, already)
+			if invoice_total > 0
+			else 0
+		)
+		take_back(
+			original.name,
+			points,
+			voucher,
+			key=f"{voucher.doctype}:{voucher.name}:clawback",
+			block_shortfall=settings.block_return_shortfall,
+			posting_datetime=posting_datetime_of(invoice),
+			qualifying_amount=flt(invoice.base_net_total, invoice.precision("base_net_total")),
+			remarks=_("Return {0} against {1}").format(invoice.name, invoice.return_against),
+		)
+	_refund_points_payment(invoice, settings, voucher)
+	_add_spend(invoice.loyalty_member, invoice.base_net_total)
+
+
+def _points_taken_back(lot: str, excluding: Voucher) -> int:
+	result = frappe.db.sql(
+		"""select coalesce(sum(-points + debt_points), 0) from `tabPoints Ledger Entry` take
+		where take.reverses_entry = %s and not (take.voucher_type = %s and take.voucher_no = %s)
+		and not exists (select 1 from `tabPoints Ledger Entry` reversal where reversal.idempotency_key = concat('reverse:', take.name))""",
+		(lot, excluding.doctype, excluding.name),
+	)
+	return int(result[0][0])
+
+
+def _refund_points_payment(invoice, settings: ProgrammeSettings, voucher: Voucher) -> None:
+	refunded = sum(
+		-p.amount
+		for p in invoice.get("payments", [])
+		if p.mode_of_payment == settings.redemption_mode_of_payment
+	)
+	if refunded > 0 and settings.point_value > 0:
+		points = int(Decimal(str(refunded)) / settings.point_value)
+		credit(
+			invoice.loyalty_member,
+			points,
+			"Reverse",
+			voucher,
+			key=f"{voucher.doctype}:{voucher.name}:refund",
+			posting_datetime=posting_datetime_of(invoice),
+			remarks=_("Points paid on {0} given back by return {1}").format(
+				invoice.return_against, invoice.name
+			),
+		)
+
+
+def cancel_invoice(invoice) -> None:
+	reverse_voucher(voucher_of(invoice), block_shortfall=get_settings().block_return_shortfall)
+	if invoice.is_return:
+		_add_spend(invoice.loyalty_member, -flt(invoice.base_net_total))
+	else:
+		_recount_purchases(invoice.loyalty_member)
+
+
+def _add_purchase(member: str, invoice) -> None:
+	frappe.db.sql(
+		"""update `tabLoyalty Member` set purchase_count = purchase_count + 1,
+		total_spend = total_spend + %s,
+		last_purchase_date = greatest(coalesce(last_purchase_date, %s), %s) where name = %s""",
+		(flt(invoice.base_net_total), invoice.posting_date, invoice.posting_date, member),
+	)
+
+
+def _add_spend(member: str, amount: float) -> None:
+	frappe.db.sql(
+		"update `tabLoyalty Member` set total_spend = total_spend + %s where name = %s", (flt(amount), member)
+	)
+
+
+def _recount_purchases(member: str) -> None:
+	"""After a cancel: purchase count, spend and last purchase date again from the member's invoices."""
+	customer = frappe.db.get_value(MEMBER, member, "customer")
+	figures = frappe.db.sql(
+		"""select count(if(is_return = 0, 1, null)), coalesce(sum(base_net_total), 0),
+			max(if(is_return = 0, posting_date, null))
+		from (
+			select is_return, base_net_total, posting_date from `tabSales Invoice`
+			where customer = %(customer)s and docstatus = 1 and is_consolidated = 0
+			union all
+			select is_return, base_net_total, posting_date from `tabPOS Invoice`
+			where customer = %(customer)s and docstatus = 1
+		) invoices""",
+		{"customer": customer},
+	)[0]
+	frappe.db.set_value(
+		MEMBER,
+		member,
+		{"purchase_count": figures[0], "total_spend": figures[1], "last_purchase_date": figures[2]},
+		update_modified=False,
+	)

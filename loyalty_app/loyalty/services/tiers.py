@@ -1,0 +1,164 @@
+"""Tier upgrades at once on a qualifying purchase, and the set-based end-of-window review."""
+
+from datetime import date
+from decimal import Decimal
+
+import frappe
+from frappe import _
+from frappe.utils import add_days, getdate, now_datetime
+
+from loyalty_app.engine.tiers import Tier, upgrade_to
+from loyalty_app.loyalty.services.ledger import Voucher, credit
+from loyalty_app.loyalty.services.settings import ProgrammeSettings, get_settings
+
+MEMBER = "Loyalty Member"
+REVIEW_CHUNK = 5000
+
+
+def all_tiers() -> list[Tier]:
+	return [
+		Tier(t.name, t.rank, Decimal(str(t.entry_threshold)), Decimal(str(t.retention_threshold or 0)))
+		for t in frappe.get_all(
+			"Membership Tier", fields=["name", "rank", "entry_threshold", "retention_threshold"]
+		)
+	]
+
+
+def qualifying_value(member: str, on_date: date, settings: ProgrammeSettings) -> Decimal:
+	column = "qualifying_amount" if settings.qualifies_by_amount else "qualifying_points"
+	result = frappe.db.sql(
+		f"""select coalesce(sum({column}), 0) from `tabPoints Ledger Entry`
+		where member = %s and posting_datetime >= %s""",
+		(member, settings.window_start(on_date)),
+	)
+	return Decimal(str(result[0][0]))
+
+
+def upgrade_if_qualified(member: str, on_date: date | None = None) -> str | None:
+	"""Move the member up at once when the window's value reaches a higher tier; post its gift."""
+	settings = get_settings()
+	on_date = getdate(on_date)
+	current = frappe.db.get_value(MEMBER, member, "tier")
+	value = qualifying_value(member, on_date, settings)
+	target = upgrade_to(all_tiers(), current, value)
+	if not target:
+		return None
+	frappe.db.set_value(
+		MEMBER,
+		member,
+		{
+			"tier": target.name,
+			"tier_since": on_date,
+			"tier_valid_until": settings.tier_valid_until(on_date),
+			"tier_in_grace": 0,
+		},
+		update_modified=False,
+	)
+	log_tier_change(member, "Upgrade", current, target.name, on_date, value)
+	gift = frappe.db.get_value("Membership Tier", target.name, "upgrade_gift_points")
+	if gift:
+		credit(
+			member,
+			gift,
+			"Bonus",
+			Voucher("Membership Tier", target.name),
+			key=f"tier-gift:{member}:{target.name}",
+			remarks=_("Gift for reaching tier {0}").format(target.name),
+		)
+	return target.name
+
+
+def log_tier_change(member, change_type, from_tier, to_tier, on_date, value) -> None:
+	frappe.get_doc(
+		{
+			"doctype": "Member Tier Change",
+			"member": member,
+			"change_type": change_type,
+			"from_tier": from_tier,
+			"to_tier": to_tier,
+			"changed_on": on_date,
+			"qualifying_value": value,
+		}
+	).insert(ignore_permissions=True)
+
+
+def review_tiers(on_date: date | None = None) -> dict[str, int]:
+	"""Daily: members whose tier period ended keep it, enter grace, or drop one tier.
+
+	Set-based and restartable: each chunk of due members is decided in one query and applied with
+	a few UPDATE/INSERT ... SELECT statements in one transaction; a reviewed member is no longer due.
+	"""
+	settings = get_settings()
+	today = getdate(on_date)
+	column = "qualifying_amount" if settings.qualifies_by_amount else "qualifying_points"
+	valid_until = settings.tier_valid_until(today)
+	grace_until = add_days(today, settings.downgrade_grace_days - 1)
+	totals = {"kept": 0, "grace": 0, "downgraded": 0}
+	while True:
+		frappe.db.sql("drop temporary table if exists loyalty_tier_review")
+		frappe.db.sql(
+			f"""create temporary table loyalty_tier_review (primary key (member)) as
+			select m.name as member, m.tier as from_tier, m.tier_in_grace as in_grace,
+				t.retention_threshold as retention,
+				(select lower.name from `tabMembership Tier` lower where lower.`rank` < t.`rank`
+					order by lower.`rank` desc limit 1) as lower_tier,
+				(select coalesce(sum(e.{column}), 0) from `tabPoints Ledger Entry` e
+					where e.member = m.name and e.posting_datetime >= %(window_start)s) as value
+			from `tabLoyalty Member` m join `tabMembership Tier` t on t.name = m.tier
+			where m.tier_valid_until < %(today)s
+			order by m.name limit {REVIEW_CHUNK}""",
+			{"window_start": settings.window_start(today), "today": today},
+		)
+		due = frappe.db.sql("select count(*) from loyalty_tier_review")[0][0]
+		if not due:
+			break
+		decision = {
+			"kept": "r.value >= r.retention",
+			"grace": f"r.value < r.retention and not r.in_grace and {settings.downgrade_grace_days} > 0",
+			"downgraded": f"r.value < r.retention and (r.in_grace or {settings.downgrade_grace_days} = 0)",
+		}
+		_log_review_changes(decision, today)
+		params = {"today": today, "valid_until": valid_until, "grace_until": grace_until}
+		for outcome, condition in decision.items():
+			totals[outcome] += frappe.db.sql(f"select count(*) from loyalty_tier_review r where {condition}")[
+				0
+			][0]
+		frappe.db.sql(
+			f"""update `tabLoyalty Member` m join loyalty_tier_review r on r.member = m.name
+			set m.tier_valid_until = %(valid_until)s, m.tier_in_grace = 0 where {decision["kept"]}""",
+			params,
+		)
+		frappe.db.sql(
+			f"""update `tabLoyalty Member` m join loyalty_tier_review r on r.member = m.name
+			set m.tier_valid_until = %(grace_until)s, m.tier_in_grace = 1 where {decision["grace"]}""",
+			params,
+		)
+		frappe.db.sql(
+			f"""update `tabLoyalty Member` m join loyalty_tier_review r on r.member = m.name
+			set m.tier = r.lower_tier, m.tier_since = %(today)s, m.tier_in_grace = 0,
+				m.tier_valid_until = if(r.lower_tier is null, null, %(valid_until)s)
+			where {decision["downgraded"]}""",
+			params,
+		)
+		frappe.db.commit()  # nosemgrep: one transaction per chunk keeps the job restartable
+	frappe.db.sql("drop temporary table if exists loyalty_tier_review")
+	frappe.logger("loyalty_app").info(f"Tier review {today}: {totals}")
+	return totals
+
+
+def _log_review_changes(decision: dict[str, str], today: date) -> None:
+	now = now_datetime()
+	user = frappe.session.user
+	for change_type, condition, to_tier in (
+		("Grace", decision["grace"], "r.from_tier"),
+		("Downgrade", decision["downgraded"], "r.lower_tier"),
+	):
+		frappe.db.sql(
+			f"""insert into `tabMember Tier Change` (name, creation, modified, owner, modified_by, docstatus,
+				member, change_type, changed_on, from_tier, to_tier, qualifying_value)
+			select left(sha2(concat('tier-change:', r.member, ':', %(today)s, ':', %(change_type)s), 256), 20),
+				%(now)s, %(now)s, %(user)s, %(user)s, 0,
+				r.member, %(change_type)s, %(today)s, r.from_tier, {to_tier}, r.value
+			from loyalty_tier_review r where {condition}""",
+			{"today": today, "change_type": change_type, "now": now, "user": user},
+		)
