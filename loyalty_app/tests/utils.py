@@ -8,6 +8,8 @@ from erpnext import get_default_company
 from frappe.tests.utils import change_settings
 from frappe.utils import flt, now_datetime
 
+from loyalty_app.loyalty.doctype.earning_rule.earning_rule import clear_rule_cache
+from loyalty_app.loyalty.doctype.membership_tier.membership_tier import clear_tier_cache
 from loyalty_app.loyalty.services.members import enrol
 from loyalty_app.loyalty.services.sales import ensure_points_mode_of_payment
 from loyalty_app.loyalty.services.settings import get_settings
@@ -182,8 +184,12 @@ def make_tier(
 	return name
 
 
+@contextmanager
 def programme(**values):
-	"""Loyalty Settings changed for the duration of a test, on top of known defaults."""
+	"""Loyalty Settings changed for the duration of a test, on top of known defaults.
+
+	Cached rules and tiers are dropped on the way in and out: tests roll back rows the caches may hold.
+	"""
 	defaults = {
 		"points_per_currency_unit": 1,
 		"rounding": "Round Down",
@@ -199,7 +205,14 @@ def programme(**values):
 		"downgrade_grace_days": 30,
 		"expiry_reminder_days": 30,
 	}
-	return change_settings("Loyalty Settings", {**defaults, **values})
+	clear_rule_cache()
+	clear_tier_cache()
+	try:
+		with change_settings("Loyalty Settings", {**defaults, **values}):
+			yield
+	finally:
+		clear_rule_cache()
+		clear_tier_cache()
 
 
 def ledger(member: str, **filters) -> list:

@@ -19,6 +19,7 @@ EXPIRY_CHUNK = 1000
 def expire_points(on_date: date | None = None) -> dict[str, int]:
 	today = getdate(on_date)
 	totals = {"members": 0, "lots": 0, "points": 0}
+	frappe.db.commit()  # nosemgrep: the job's work tables are DDL, which Frappe allows only between transactions
 	while members := frappe.db.sql_list(
 		"""select distinct member from `tabPoints Ledger Entry`
 		where remaining_points > 0 and expiry_date < %s order by member limit %s""",
@@ -28,6 +29,7 @@ def expire_points(on_date: date | None = None) -> dict[str, int]:
 		frappe.db.commit()  # nosemgrep
 		_expire_chunk(members, today, totals)
 		frappe.db.commit()  # nosemgrep: one transaction per chunk keeps the job restartable
+	_drop_work_tables()
 	frappe.logger("loyalty_app").info(f"Points expiry {today}: {totals}")
 	return totals
 
@@ -37,7 +39,7 @@ def _expire_chunk(members: list[str], today: date, totals: dict[str, int]) -> No
 		"select name from `tabLoyalty Member` where name in %(members)s for update", {"members": members}
 	)
 	params = {"members": members, "today": today, "now": now_datetime(), "user": frappe.session.user}
-	frappe.db.sql("drop temporary table if exists loyalty_expiring_lot")
+	_drop_work_tables()
 	frappe.db.sql(
 		"""create temporary table loyalty_expiring_lot (primary key (lot)) as
 		select lot.name as lot, lot.member, lot.remaining_points as points, lot.company,
@@ -47,7 +49,6 @@ def _expire_chunk(members: list[str], today: date, totals: dict[str, int]) -> No
 		where lot.member in %(members)s and lot.remaining_points > 0 and lot.expiry_date < %(today)s""",
 		params,
 	)
-	frappe.db.sql("drop temporary table if exists loyalty_expiry_entry")
 	frappe.db.sql(
 		"""create temporary table loyalty_expiry_entry (primary key (member)) as
 		select member, sum(points) as points, count(*) as lots, max(company) as company,
@@ -89,6 +90,10 @@ def _expire_chunk(members: list[str], today: date, totals: dict[str, int]) -> No
 	totals["members"] += summary[0]
 	totals["lots"] += int(summary[1])
 	totals["points"] += int(summary[2])
+
+
+def _drop_work_tables() -> None:
+	"""Called only between transactions: Frappe refuses DDL once a transaction has written."""
 	frappe.db.sql("drop temporary table if exists loyalty_expiring_lot")
 	frappe.db.sql("drop temporary table if exists loyalty_expiry_entry")
 

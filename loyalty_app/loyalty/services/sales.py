@@ -26,7 +26,7 @@ from loyalty_app.loyalty.services.ledger import (
 	take_back,
 )
 from loyalty_app.loyalty.services.settings import ProgrammeSettings, get_settings
-from loyalty_app.loyalty.services.tiers import upgrade_if_qualified
+from loyalty_app.loyalty.services.tiers import all_tiers, upgrade_if_qualified
 
 MEMBER = "Loyalty Member"
 REDEMPTION_ACCOUNT = "Loyalty Points Redemption"
@@ -191,7 +191,7 @@ def points_for_invoice(invoice, settings: ProgrammeSettings, redeemed_points: in
 		for item in invoice.items
 	]
 	tier = frappe.db.get_value(MEMBER, invoice.loyalty_member, "tier")
-	multiplier = frappe.db.get_value("Membership Tier", tier, "earn_multiplier") if tier else 1
+	multiplier = next((t.earn_multiplier for t in all_tiers() if t.name == tier), 1)
 	context = EarnContext(
 		posting_date=getdate(invoice.posting_date),
 		points_per_unit=settings.points_per_currency_unit,
@@ -205,7 +205,15 @@ def points_for_invoice(invoice, settings: ProgrammeSettings, redeemed_points: in
 	return result.points, spend
 
 
+RULES_CACHE_KEY = "loyalty_app:earning_rules"
+
+
 def active_rules() -> list[EarningRule]:
+	"""Enabled rules, cached until a rule changes (Earning Rule clears the cache on save and delete)."""
+	return frappe.cache.get_value(RULES_CACHE_KEY, generator=_load_rules)
+
+
+def _load_rules() -> list[EarningRule]:
 	rules = frappe.get_all(
 		"Earning Rule",
 		filters={"enabled": 1},

@@ -1,5 +1,6 @@
 """Tier upgrades at once on a qualifying purchase, and the set-based end-of-window review."""
 
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -15,11 +16,40 @@ MEMBER = "Loyalty Member"
 REVIEW_CHUNK = 5000
 
 
-def all_tiers() -> list[Tier]:
+TIERS_CACHE_KEY = "loyalty_app:tiers"
+
+
+@dataclass(frozen=True)
+class ProgrammeTier(Tier):
+	earn_multiplier: Decimal = Decimal(1)
+	upgrade_gift_points: int = 0
+
+
+def all_tiers() -> list[ProgrammeTier]:
+	"""The tier ladder, cached until a tier changes (Membership Tier clears the cache on save and delete)."""
+	return frappe.cache.get_value(TIERS_CACHE_KEY, generator=_load_tiers)
+
+
+def _load_tiers() -> list[ProgrammeTier]:
 	return [
-		Tier(t.name, t.rank, Decimal(str(t.entry_threshold)), Decimal(str(t.retention_threshold or 0)))
+		ProgrammeTier(
+			t.name,
+			t.rank,
+			Decimal(str(t.entry_threshold)),
+			Decimal(str(t.retention_threshold or 0)),
+			Decimal(str(t.earn_multiplier if t.earn_multiplier is not None else 1)),
+			t.upgrade_gift_points or 0,
+		)
 		for t in frappe.get_all(
-			"Membership Tier", fields=["name", "rank", "entry_threshold", "retention_threshold"]
+			"Membership Tier",
+			fields=[
+				"name",
+				"rank",
+				"entry_threshold",
+				"retention_threshold",
+				"earn_multiplier",
+				"upgrade_gift_points",
+			],
 		)
 	]
 
@@ -36,11 +66,15 @@ def qualifying_value(member: str, on_date: date, settings: ProgrammeSettings) ->
 
 def upgrade_if_qualified(member: str, on_date: date | None = None) -> str | None:
 	"""Move the member up at once when the window's value reaches a higher tier; post its gift."""
+	tiers = all_tiers()
+	current = frappe.db.get_value(MEMBER, member, "tier")
+	top_rank = max((t.rank for t in tiers), default=None)
+	if top_rank is None or any(t.name == current and t.rank == top_rank for t in tiers):
+		return None
 	settings = get_settings()
 	on_date = getdate(on_date)
-	current = frappe.db.get_value(MEMBER, member, "tier")
 	value = qualifying_value(member, on_date, settings)
-	target = upgrade_to(all_tiers(), current, value)
+	target = upgrade_to(tiers, current, value)
 	if not target:
 		return None
 	frappe.db.set_value(
@@ -55,11 +89,10 @@ def upgrade_if_qualified(member: str, on_date: date | None = None) -> str | None
 		update_modified=False,
 	)
 	log_tier_change(member, "Upgrade", current, target.name, on_date, value)
-	gift = frappe.db.get_value("Membership Tier", target.name, "upgrade_gift_points")
-	if gift:
+	if target.upgrade_gift_points:
 		credit(
 			member,
-			gift,
+			target.upgrade_gift_points,
 			"Bonus",
 			Voucher("Membership Tier", target.name),
 			key=f"tier-gift:{member}:{target.name}",
@@ -94,6 +127,7 @@ def review_tiers(on_date: date | None = None) -> dict[str, int]:
 	valid_until = settings.tier_valid_until(today)
 	grace_until = add_days(today, settings.downgrade_grace_days - 1)
 	totals = {"kept": 0, "grace": 0, "downgraded": 0}
+	frappe.db.commit()  # nosemgrep: the work table below is DDL, which Frappe allows only between transactions
 	while True:
 		frappe.db.sql("drop temporary table if exists loyalty_tier_review")
 		frappe.db.sql(

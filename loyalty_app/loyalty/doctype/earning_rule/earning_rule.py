@@ -3,6 +3,8 @@ from frappe import _
 from frappe.model.document import Document
 from frappe.utils import getdate
 
+from loyalty_app.loyalty.services.sales import RULES_CACHE_KEY
+
 
 class EarningRule(Document):
 	def validate(self):
@@ -10,3 +12,13 @@ class EarningRule(Document):
 			frappe.throw(_("Valid From must be on or before Valid To"))
 		if self.excludes and (self.override_rate or (self.multiplier or 1) != 1):
 			frappe.throw(_("An excluding rule earns nothing, so it cannot also set a rate or multiplier"))
+
+	def on_change(self):
+		clear_rule_cache()
+
+	def on_trash(self):
+		clear_rule_cache()
+
+
+def clear_rule_cache():
+	frappe.cache.delete_value(RULES_CACHE_KEY)

@@ -36,7 +36,7 @@ class LoyaltyMember(Document):
 		self.validate_unique("customer", _("customer"))
 		if self.referred_by and self.referred_by == self.name:
 			frappe.throw(_("A member cannot refer themselves"))
-		if self.has_value_changed("marketing_consent"):
+		if self.marketing_consent if self.is_new() else self.has_value_changed("marketing_consent"):
 			self.marketing_consent_at = now_datetime()
 
 	def before_save(self):
@@ -48,7 +48,13 @@ class LoyaltyMember(Document):
 	def keep_service_fields(self):
 		before = self.get_doc_before_save()
 		for fieldname in SERVICE_FIELDS:
-			self.set(fieldname, before.get(fieldname) if before else None)
+			if before:
+				self.set(fieldname, before.get(fieldname))
+			else:
+				self.set(
+					fieldname,
+					0 if self.meta.get_field(fieldname).fieldtype in ("Int", "Currency", "Check") else None,
+				)
 
 	def validate_unique(self, fieldname: str, label: str):
 		value = self.get(fieldname)

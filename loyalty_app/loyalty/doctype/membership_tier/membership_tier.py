@@ -2,6 +2,8 @@ import frappe
 from frappe import _
 from frappe.model.document import Document
 
+from loyalty_app.loyalty.services.tiers import TIERS_CACHE_KEY
+
 
 class MembershipTier(Document):
 	def validate(self):
@@ -9,3 +11,13 @@ class MembershipTier(Document):
 			frappe.throw(_("The retention threshold cannot be higher than the entry threshold"))
 		if not self.earn_multiplier and self.earn_multiplier != 0:
 			self.earn_multiplier = 1
+
+	def on_change(self):
+		clear_tier_cache()
+
+	def on_trash(self):
+		clear_tier_cache()
+
+
+def clear_tier_cache():
+	frappe.cache.delete_value(TIERS_CACHE_KEY)

@@ -5,13 +5,13 @@ from frappe.model.document import Document
 
 class PointsLedgerEntry(Document):
 	def before_insert(self):
-		if not self.flags.posted_by_ledger_service:
-			frappe.throw(
-				_(
-					"Points ledger entries are posted by the system. Use a Points Adjustment to correct a balance."
-				),
-				frappe.PermissionError,
-			)
+		"""The ledger service inserts rows directly; anything that comes through insert() is refused."""
+		frappe.throw(
+			_(
+				"Points ledger entries are posted by the system. Use a Points Adjustment to correct a balance."
+			),
+			frappe.PermissionError,
+		)
 
 	def validate(self):
 		if not self.is_new():
