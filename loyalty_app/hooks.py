@@ -42,3 +42,5 @@ scheduler_events = {
 		"loyalty_app.loyalty.services.expiry.refresh_expiry_reminders",
 	],
 }
+
+doctype_js = {"Customer": "public/js/customer.js"}

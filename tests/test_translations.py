@@ -53,7 +53,11 @@ def desk_labels() -> set[str]:
 		for field in doctype.get("fields", []):
 			if field.get("label"):
 				found.add(field["label"])
-			if field.get("fieldtype") == "Select" and field.get("options"):
+			if (
+				field.get("fieldtype") == "Select"
+				and field.get("options")
+				and field["fieldname"] != "naming_series"
+			):
 				found.update(option for option in field["options"].split("\n") if option)
 	for path in APP.glob("*/workspace/*/*.json"):
 		workspace = json.loads(path.read_text(encoding="utf-8"))

@@ -8,6 +8,8 @@ import frappe
 from frappe.utils import add_days, getdate, nowdate
 
 from loyalty_app.install import LOYALTY_MANAGER, LOYALTY_USER
+from loyalty_app.loyalty.services.members import enrol
+from loyalty_app.loyalty.services.sales import ensure_points_mode_of_payment
 
 COMPANY = "Demo Retail"
 ABBR = "DR"
@@ -23,6 +25,8 @@ ITEMS = (
 	("DEMO-MOONCAKE", "Mooncake Gift Box 月饼礼盒", 188, 120, 90),
 	("DEMO-GIFT-CARD", "Store Gift Card 礼品卡 ¥100", 100, 500, 100),
 )
+
+PRICES = {item_code: price for item_code, _name, price, _qty, _rate in ITEMS}
 
 CUSTOMERS = (
 	("Li Wei 李伟", "+8613800138001"),
@@ -50,12 +54,22 @@ USERS = (
 )
 
 
+TIERS = (
+	# name, rank, entry threshold (points in 12 months), retention threshold, earn multiplier, gift points
+	("Silver 银卡", 10, 500, 400, 1.0, 50),
+	("Gold 金卡", 20, 2000, 1600, 1.5, 200),
+	("Diamond 钻石", 30, 8000, 6500, 2.0, 800),
+)
+
+
 def setup_demo_site() -> None:
 	complete_setup_wizard()
 	create_store()
 	create_items_with_stock()
 	create_customers()
 	create_users()
+	create_loyalty_programme()
+	enrol_demo_members()
 	create_pos_profile()
 	create_demo_sales()
 	frappe.db.commit()  # nosemgrep: a bench execute command commits what it wrote
@@ -174,9 +188,62 @@ def create_users() -> None:
 		user.add_roles(*roles)
 
 
+def create_loyalty_programme() -> None:
+	settings = frappe.get_single("Loyalty Settings")
+	if settings.point_value == 0.01 and settings.points_per_currency_unit == 1:
+		settings.point_value = 0.05  # 100 points pay ¥5
+		settings.save()
+	for name, rank, entry, retention, multiplier, gift in TIERS:
+		if not frappe.db.exists("Membership Tier", name):
+			frappe.get_doc(
+				{
+					"doctype": "Membership Tier",
+					"tier_name": name,
+					"rank": rank,
+					"entry_threshold": entry,
+					"retention_threshold": retention,
+					"earn_multiplier": multiplier,
+					"upgrade_gift_points": gift,
+				}
+			).insert()
+	for rule in (
+		{
+			"rule_name": "Gift cards earn no points",
+			"item_code": "DEMO-GIFT-CARD",
+			"excludes": 1,
+			"priority": 100,
+		},
+		{
+			"rule_name": "Double points on tea",
+			"item_group": "Products",
+			"multiplier": 2,
+			"priority": 10,
+			"stackable": 1,
+			"valid_from": add_days(nowdate(), -60),
+			"valid_to": add_days(nowdate(), 30),
+		},
+	):
+		if not frappe.db.exists("Earning Rule", rule["rule_name"]):
+			frappe.get_doc({"doctype": "Earning Rule", **rule}).insert()
+
+
+def enrol_demo_members() -> None:
+	channels = ("Store", "Mini-program", "Store", "Web shop", "App")
+	for (customer_name, mobile_no), channel in zip(CUSTOMERS, channels, strict=True):
+		enrol(
+			mobile_no,
+			customer_name,
+			customer=customer_name,
+			channel=channel,
+			home_store=STORE_WAREHOUSE,
+			marketing_consent=1,
+		)
+
+
 def create_pos_profile() -> None:
 	if frappe.db.exists("POS Profile", POS_PROFILE):
 		return
+	points_mode_of_payment = ensure_points_mode_of_payment(COMPANY)
 	cash_account = frappe.db.get_value("Company", COMPANY, "default_cash_account")
 	mode_of_payment = frappe.get_doc("Mode of Payment", "Cash")
 	if not any(row.company == COMPANY for row in mode_of_payment.accounts):
@@ -193,7 +260,10 @@ def create_pos_profile() -> None:
 			"write_off_account": frappe.db.get_value("Company", COMPANY, "write_off_account"),
 			"write_off_cost_center": frappe.db.get_value("Company", COMPANY, "cost_center"),
 			"cost_center": frappe.db.get_value("Company", COMPANY, "cost_center"),
-			"payments": [{"mode_of_payment": "Cash", "default": 1}],
+			"payments": [
+				{"mode_of_payment": "Cash", "default": 1},
+				{"mode_of_payment": points_mode_of_payment},
+			],
 			"applicable_for_users": [{"user": email, "default": 1} for email, *_ in USERS]
 			+ [{"user": "Administrator", "default": 1}],
 		}
@@ -267,9 +337,11 @@ def make_sales_invoice(customer: str, lines: list[tuple[str, int]], posting_date
 			"update_stock": 1,
 			"set_warehouse": STORE_WAREHOUSE,
 			"selling_price_list": PRICE_LIST,
-			"items": [{"item_code": code, "qty": qty, "warehouse": STORE_WAREHOUSE} for code, qty in lines],
+			"items": [
+				{"item_code": code, "qty": qty, "rate": PRICES[code], "warehouse": STORE_WAREHOUSE}
+				for code, qty in lines
+			],
 		}
 	)
-	invoice.set_missing_values()
 	invoice.insert()
 	invoice.submit()

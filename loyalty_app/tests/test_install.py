@@ -25,3 +25,20 @@ class TestInstall(FrappeTestCase):
 		for shortcut in workspace.shortcuts:
 			target_doctype = "Page" if shortcut.type == "Page" else "DocType"
 			self.assertTrue(frappe.db.exists(target_doctype, shortcut.link_to), shortcut.link_to)
+
+	def test_scheduled_jobs_are_registered(self):
+		daily = frappe.get_hooks("scheduler_events")["daily_long"]
+		for job in (
+			"loyalty_app.loyalty.services.expiry.expire_points",
+			"loyalty_app.loyalty.services.tiers.review_tiers",
+			"loyalty_app.loyalty.services.expiry.refresh_expiry_reminders",
+		):
+			self.assertIn(job, daily)
+			self.assertTrue(frappe.db.exists("Scheduled Job Type", {"method": job}))
+
+	def test_invoices_carry_the_loyalty_fields_and_points_can_pay(self):
+		for doctype in ("Sales Invoice", "POS Invoice"):
+			meta = frappe.get_meta(doctype)
+			for fieldname in ("loyalty_member", "loyalty_points_redeemed", "loyalty_points_earned"):
+				self.assertTrue(meta.has_field(fieldname), f"{doctype}.{fieldname}")
+		self.assertEqual(frappe.db.get_value("Mode of Payment", "Loyalty Points", "type"), "General")
