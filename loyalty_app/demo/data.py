@@ -10,6 +10,7 @@ from frappe.utils import add_days, getdate, nowdate
 from loyalty_app.install import LOYALTY_MANAGER, LOYALTY_USER
 from loyalty_app.loyalty.services.members import enrol
 from loyalty_app.loyalty.services.sales import ensure_points_mode_of_payment
+from loyalty_app.loyalty.services.tiers import ensure_tier
 
 COMPANY = "Demo Retail"
 ABBR = "DR"
@@ -193,19 +194,8 @@ def create_loyalty_programme() -> None:
 	if settings.point_value == 0.01 and settings.points_per_currency_unit == 1:
 		settings.point_value = 0.05  # 100 points pay ¥5
 		settings.save()
-	for name, rank, entry, retention, multiplier, gift in TIERS:
-		if not frappe.db.exists("Membership Tier", name):
-			frappe.get_doc(
-				{
-					"doctype": "Membership Tier",
-					"tier_name": name,
-					"rank": rank,
-					"entry_threshold": entry,
-					"retention_threshold": retention,
-					"earn_multiplier": multiplier,
-					"upgrade_gift_points": gift,
-				}
-			).insert()
+	for tier in TIERS:
+		ensure_tier(*tier)
 	for rule in (
 		{
 			"rule_name": "Gift cards earn no points",

@@ -6,14 +6,13 @@ from frappe.utils import add_days, add_months, getdate, today
 
 from loyalty_app.loyalty.services.expiry import expire_points, refresh_expiry_reminders
 from loyalty_app.loyalty.services.ledger import Voucher, debit
-from loyalty_app.loyalty.services.tiers import review_tiers
+from loyalty_app.loyalty.services.tiers import ensure_tier, review_tiers
 from loyalty_app.tests.utils import (
 	TEA,
 	assert_ledger_consistent,
 	ledger,
 	make_invoice,
 	make_member,
-	make_tier,
 	member_figures,
 	programme,
 )
@@ -29,8 +28,8 @@ def remove_tier_ladder() -> None:
 
 def tier_ladder() -> tuple[str, str]:
 	remove_tier_ladder()
-	silver = make_tier("_LP Silver", rank=10, entry=100, retention=80, gift=50)
-	gold = make_tier("_LP Gold", rank=20, entry=500, retention=400)
+	silver = ensure_tier("_LP Silver", rank=10, entry=100, retention=80, gift=50)
+	gold = ensure_tier("_LP Gold", rank=20, entry=500, retention=400)
 	return silver, gold
 
 

@@ -6,6 +6,7 @@ from frappe.utils import add_days, add_months, getdate, today
 
 from loyalty_app.integrations.erpnext import invoice_on_submit
 from loyalty_app.loyalty.services.ledger import InsufficientPointsError, PointsShortfallError
+from loyalty_app.loyalty.services.tiers import ensure_tier
 from loyalty_app.tests.utils import (
 	BRAND,
 	BRANDED_TEA,
@@ -17,7 +18,6 @@ from loyalty_app.tests.utils import (
 	make_invoice,
 	make_member,
 	make_return,
-	make_tier,
 	member_figures,
 	programme,
 )
@@ -50,7 +50,7 @@ class TestEarning(FrappeTestCase):
 
 	def test_tier_multiplier_and_stacked_item_group_and_brand_rules(self):
 		member = make_member()
-		gold = make_tier("_LP Gold x2", rank=90, entry=10**9, multiplier=2)
+		gold = ensure_tier("_LP Gold x2", rank=90, entry=10**9, multiplier=2)
 		frappe.db.set_value("Loyalty Member", member, "tier", gold)
 		make_rule("_LP tea x3", item_group=ITEM_GROUP_TEA, multiplier=3, priority=10, stackable=1)
 		make_rule("_LP brand x1.5", brand=BRAND, multiplier=1.5, priority=5, stackable=1)

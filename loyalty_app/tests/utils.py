@@ -166,24 +166,6 @@ def create_pos_profile(name: str) -> None:
 	).insert()
 
 
-def make_tier(
-	name: str, rank: int, entry: float, retention: float = 0, multiplier: float = 1, gift: int = 0
-) -> str:
-	if not frappe.db.exists("Membership Tier", name):
-		frappe.get_doc(
-			{
-				"doctype": "Membership Tier",
-				"tier_name": name,
-				"rank": rank,
-				"entry_threshold": entry,
-				"retention_threshold": retention,
-				"earn_multiplier": multiplier,
-				"upgrade_gift_points": gift,
-			}
-		).insert()
-	return name
-
-
 @contextmanager
 def programme(**values):
 	"""Loyalty Settings changed for the duration of a test, on top of known defaults.

@@ -54,6 +54,25 @@ def _load_tiers() -> list[ProgrammeTier]:
 	]
 
 
+def ensure_tier(
+	name: str, rank: int, entry: float, retention: float = 0, multiplier: float = 1, gift: int = 0
+) -> str:
+	"""Create a tier unless one of that name exists (for demo data and tests)."""
+	if not frappe.db.exists("Membership Tier", name):
+		frappe.get_doc(
+			{
+				"doctype": "Membership Tier",
+				"tier_name": name,
+				"rank": rank,
+				"entry_threshold": entry,
+				"retention_threshold": retention,
+				"earn_multiplier": multiplier,
+				"upgrade_gift_points": gift,
+			}
+		).insert()
+	return name
+
+
 def qualifying_value(member: str, on_date: date, settings: ProgrammeSettings) -> Decimal:
 	column = "qualifying_amount" if settings.qualifies_by_amount else "qualifying_points"
 	result = frappe.db.sql(
