@@ -3,7 +3,8 @@ from frappe.custom.doctype.custom_field.custom_field import create_custom_fields
 
 LOYALTY_MANAGER = "Loyalty Manager"
 LOYALTY_USER = "Loyalty User"
-LOYALTY_ROLES = (LOYALTY_MANAGER, LOYALTY_USER)
+LOYALTY_INTEGRATION = "Loyalty Integration"
+LOYALTY_ROLES = (LOYALTY_MANAGER, LOYALTY_USER, LOYALTY_INTEGRATION)
 POINTS_MODE_OF_PAYMENT = "Loyalty Points"
 CHANNELS = "Store\nMini-program\nApp\nWeb shop\nReferral\nOther"
 
@@ -15,16 +16,16 @@ def before_install() -> None:
 
 def after_install() -> None:
 	create_roles()
-	create_invoice_fields()
+	sync_custom_fields()
 
 
 def after_migrate() -> None:
 	create_roles()
-	create_invoice_fields()
+	sync_custom_fields()
 
 
 def before_uninstall() -> None:
-	for doctype, fields in invoice_fields().items():
+	for doctype, fields in custom_fields().items():
 		for field in fields:
 			frappe.db.delete("Custom Field", {"dt": doctype, "fieldname": field["fieldname"]})
 
@@ -37,7 +38,7 @@ def create_roles() -> None:
 			)
 
 
-def invoice_fields() -> dict[str, list[dict]]:
+def custom_fields() -> dict[str, list[dict]]:
 	def fields(with_channel: bool) -> list[dict]:
 		return [
 			{
@@ -94,11 +95,35 @@ def invoice_fields() -> dict[str, list[dict]]:
 			},
 		]
 
-	return {"Sales Invoice": fields(with_channel=True), "POS Invoice": fields(with_channel=False)}
+	coupon_fields = [
+		{
+			"fieldname": "coupon_campaign",
+			"fieldtype": "Link",
+			"options": "Coupon Campaign",
+			"label": "Coupon Campaign",
+			"read_only": 1,
+			"search_index": 1,
+			"insert_after": "pricing_rule",
+		},
+		{
+			"fieldname": "loyalty_member",
+			"fieldtype": "Link",
+			"options": "Loyalty Member",
+			"label": "Loyalty Member",
+			"read_only": 1,
+			"search_index": 1,
+			"insert_after": "coupon_campaign",
+		},
+	]
+	return {
+		"Sales Invoice": fields(with_channel=True),
+		"POS Invoice": fields(with_channel=False),
+		"Coupon Code": coupon_fields,
+	}
 
 
-def create_invoice_fields() -> None:
-	create_custom_fields(invoice_fields(), ignore_validate=True)
+def sync_custom_fields() -> None:
+	create_custom_fields(custom_fields(), ignore_validate=True)
 
 
 def create_points_mode_of_payment() -> None:

@@ -61,8 +61,9 @@ sync_app_into_bench() {
 
 # The Python tools the test command needs, inside the bench's virtualenv.
 ensure_dev_tools() {
-	as_bench_user "env/bin/python -c 'import pytest, hypothesis, ruff, xmlrunner' 2>/dev/null" ||
-		as_bench_user "uv pip install --quiet --python env/bin/python 'pytest~=8.3' 'hypothesis~=6.77' 'ruff~=0.8' 'unittest-xml-reporting~=3.2'"
+	as_bench_user "env/bin/python -c 'import pytest, ruff, xmlrunner, schemathesis; from hypothesis.strategies import many' 2>/dev/null" ||
+		as_bench_user "uv pip install --quiet --python env/bin/python 'pytest~=8.3' 'hypothesis>=6.108,<6.130' 'ruff~=0.8' \
+			'unittest-xml-reporting~=3.2' 'schemathesis~=3.39'"
 }
 
 # Drop (if present) and create a site with erpnext and loyalty_app installed.

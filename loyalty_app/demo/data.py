@@ -7,10 +7,12 @@ exists first, so a second run changes nothing.
 import frappe
 from frappe.utils import add_days, getdate, nowdate
 
+from loyalty_app.community.services.groups import join
 from loyalty_app.install import LOYALTY_MANAGER, LOYALTY_USER
 from loyalty_app.loyalty.services.members import enrol
 from loyalty_app.loyalty.services.sales import ensure_points_mode_of_payment
 from loyalty_app.loyalty.services.tiers import ensure_tier
+from loyalty_app.rewards.services.coupons import issue_to_segment
 
 COMPANY = "Demo Retail"
 ABBR = "DR"
@@ -73,6 +75,8 @@ def setup_demo_site() -> None:
 	enrol_demo_members()
 	create_pos_profile()
 	create_demo_sales()
+	create_rewards_and_campaigns()
+	create_community()
 	frappe.db.commit()  # nosemgrep: a bench execute command commits what it wrote
 
 
@@ -335,3 +339,76 @@ def make_sales_invoice(customer: str, lines: list[tuple[str, int]], posting_date
 	)
 	invoice.insert()
 	invoice.submit()
+
+
+def create_rewards_and_campaigns() -> None:
+	if not frappe.db.exists("Coupon Campaign", "Member Day 10% Off"):
+		frappe.get_doc(
+			{
+				"doctype": "Coupon Campaign",
+				"campaign_name": "Member Day 10% Off",
+				"company": COMPANY,
+				"discount_type": "Percentage",
+				"discount_value": 10,
+				"minimum_spend": 100,
+				"code_prefix": "MD",
+				"per_member_limit": 1,
+			}
+		).insert()
+		issue_to_segment("Member Day 10% Off")
+	for reward in (
+		{
+			"reward_name": "Porcelain Cup Set for 1,000 points",
+			"reward_type": "Stock Item",
+			"points_cost": 1000,
+			"item": "DEMO-CUP-SET",
+			"source_warehouse": STORE_WAREHOUSE,
+			"per_member_limit": 1,
+		},
+		{
+			"reward_name": "Jasmine Tea for 300 points + ¥20",
+			"reward_type": "Points + Cash",
+			"points_cost": 300,
+			"cash_amount": 20,
+			"item": "DEMO-TEA-JASMINE",
+			"source_warehouse": STORE_WAREHOUSE,
+		},
+		{
+			"reward_name": "Member Day coupon for 100 points",
+			"reward_type": "Coupon",
+			"points_cost": 100,
+			"coupon_campaign": "Member Day 10% Off",
+		},
+	):
+		if not frappe.db.exists("Loyalty Reward", reward["reward_name"]):
+			frappe.get_doc({"doctype": "Loyalty Reward", **reward}).insert()
+	for campaign in (
+		{"campaign_name": "Welcome 100", "campaign_type": "Sign-up Bonus", "bonus_points": 100},
+		{"campaign_name": "Birthday 188", "campaign_type": "Birthday Bonus", "bonus_points": 188},
+		{
+			"campaign_name": "Bring a Friend",
+			"campaign_type": "Referral Bonus",
+			"bonus_points": 100,
+			"referrer_points": 200,
+			"budget_points": 100_000,
+		},
+	):
+		if not frappe.db.exists("Points Campaign", campaign["campaign_name"]):
+			frappe.get_doc({"doctype": "Points Campaign", **campaign}).insert()
+
+
+def create_community() -> None:
+	group = "Tea Lovers 茶友会"
+	if not frappe.db.exists("Community Group", group):
+		frappe.get_doc(
+			{
+				"doctype": "Community Group",
+				"group_name": group,
+				"group_type": "WeChat group",
+				"store": STORE_WAREHOUSE,
+				"owner_user": USERS[1][0],
+				"description": "Tasting notes, new arrivals and member-day reminders.",
+			}
+		).insert()
+	for member in frappe.get_all("Loyalty Member", pluck="name", limit=3):
+		join(group, member)

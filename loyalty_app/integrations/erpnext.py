@@ -2,11 +2,13 @@
 
 from loyalty_app.loyalty.services import sales
 from loyalty_app.loyalty.services.members import member_for_customer
+from loyalty_app.rewards.services import coupons
 
 
 def invoice_before_validate(invoice, method=None) -> None:
 	invoice.loyalty_member = member_for_customer(invoice.customer)
 	sales.prepare_points_payment(invoice)
+	coupons.check_invoice_coupon(invoice)
 
 
 def invoice_on_submit(invoice, method=None) -> None:

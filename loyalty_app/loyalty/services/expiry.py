@@ -9,8 +9,10 @@ a rerun (or a run after a crash) finds only what is still unexpired and posts no
 from datetime import date
 
 import frappe
+from frappe.integrations.doctype.webhook import get_all_webhooks
 from frappe.utils import add_days, getdate, now_datetime
 
+from loyalty_app.loyalty.services.ledger import notify_webhooks
 from loyalty_app.loyalty.services.settings import get_settings
 
 EXPIRY_CHUNK = 1000
@@ -87,6 +89,11 @@ def _expire_chunk(members: list[str], today: date, totals: dict[str, int]) -> No
 	summary = frappe.db.sql(
 		"select count(*), coalesce(sum(lots), 0), coalesce(sum(points), 0) from loyalty_expiry_entry"
 	)[0]
+	if frappe.cache.get_value("webhooks", get_all_webhooks).get("Points Ledger Entry"):
+		for name in frappe.db.sql_list(
+			"select left(sha2(idempotency_key, 256), 20) from loyalty_expiry_entry"
+		):
+			notify_webhooks(frappe.get_doc("Points Ledger Entry", name))
 	totals["members"] += summary[0]
 	totals["lots"] += int(summary[1])
 	totals["points"] += int(summary[2])

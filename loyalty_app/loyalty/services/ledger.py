@@ -18,6 +18,7 @@ from datetime import date, datetime
 
 import frappe
 from frappe import _
+from frappe.integrations.doctype.webhook import run_webhooks
 from frappe.utils import getdate, now_datetime
 
 from loyalty_app.engine.fifo import Allocation, InsufficientPoints, Lot, allocate, available_points
@@ -417,6 +418,7 @@ def _insert_entry(
 	for row in entry.allocations:
 		row.name = frappe.generate_hash(length=20)
 		row.db_insert()
+	notify_webhooks(entry)
 	direction = 1 if points > 0 else -1
 	for allocation in allocations:
 		frappe.db.sql(
@@ -425,6 +427,12 @@ def _insert_entry(
 		)
 	_shift_member(member, balance=points, earned=earned_delta, redeemed=redeemed_delta)
 	return entry.name
+
+
+def notify_webhooks(entry) -> None:
+	"""Frappe Webhooks on Points Ledger Entry (after_insert) see every posting, as for a normal insert."""
+	entry.flags.in_insert = True
+	run_webhooks(entry, "after_insert")
 
 
 def _shift_member(

@@ -36,14 +36,19 @@ def member_for_customer(customer: str | None) -> str | None:
 	return frappe.db.get_value(MEMBER, {"customer": customer}) if customer else None
 
 
-def enrol(mobile_no: str, member_name: str, **profile) -> "frappe.model.document.Document":
-	"""Enrol a member, idempotent by mobile number: an existing member is returned unchanged."""
+def enrol(
+	mobile_no: str, member_name: str, ignore_permissions: bool = False, **profile
+) -> "frappe.model.document.Document":
+	"""Enrol a member, idempotent by mobile number: an existing member is returned unchanged.
+
+	`ignore_permissions` is for callers that checked the caller's right to enrol themselves (the API).
+	"""
 	if existing := member_by_mobile(mobile_no):
 		return frappe.get_doc(MEMBER, existing)
 	member = frappe.get_doc(
 		{"doctype": MEMBER, "mobile_no": mobile_no, "member_name": member_name, **profile}
 	)
-	member.insert()
+	member.insert(ignore_permissions=ignore_permissions)
 	return member
 
 

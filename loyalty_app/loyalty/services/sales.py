@@ -27,6 +27,7 @@ from loyalty_app.loyalty.services.ledger import (
 )
 from loyalty_app.loyalty.services.settings import ProgrammeSettings, get_settings
 from loyalty_app.loyalty.services.tiers import all_tiers, upgrade_if_qualified
+from loyalty_app.rewards.services import campaigns
 
 MEMBER = "Loyalty Member"
 REDEMPTION_ACCOUNT = "Loyalty Points Redemption"
@@ -143,39 +144,52 @@ def _redemption_account(company: str) -> str:
 
 def record_sale(invoice) -> None:
 	settings = get_settings()
-	member = invoice.loyalty_member
 	voucher = voucher_of(invoice)
 	posted_at = posting_datetime_of(invoice)
 	redeemed = cint(invoice.get("loyalty_points_redeemed"))
 	if redeemed:
 		debit(
-			member,
+			invoice.loyalty_member,
 			redeemed,
 			"Redeem",
 			voucher,
 			key=f"{voucher.doctype}:{voucher.name}:redeem",
 			posting_datetime=posted_at,
 		)
-	result, spend = points_for_invoice(invoice, settings, redeemed)
+	lines, spend = invoice_lines(invoice, settings, redeemed)
+	points = record_purchase(invoice.loyalty_member, voucher, posted_at, lines, spend, channel_of(invoice))
+	invoice.db_set("loyalty_points_earned", points, update_modified=False)
+
+
+def record_purchase(
+	member: str, voucher: Voucher, posted_at, lines: list[Line], spend: float, channel: str
+) -> int:
+	"""Earn for a purchase from any channel, count it, run the campaigns and tier upgrade; returns points."""
+	on_date = getdate(posted_at)
+	points = points_for_lines(member, lines, on_date, channel)
 	earned = credit(
 		member,
-		result,
+		points,
 		"Earn",
 		voucher,
 		key=f"{voucher.doctype}:{voucher.name}:earn",
 		posting_datetime=posted_at,
-		qualifying_points=result,
+		qualifying_points=points,
 		qualifying_amount=spend,
 		daily_cap=True,
 	)
 	points = frappe.db.get_value(LEDGER, earned, "points") if earned else 0
-	invoice.db_set("loyalty_points_earned", points, update_modified=False)
-	_add_purchase(member, invoice)
-	upgrade_if_qualified(member, getdate(invoice.posting_date))
+	first_purchase = not frappe.db.get_value(MEMBER, member, "purchase_count")
+	_add_purchase(member, spend, on_date)
+	campaigns.on_earn(member, points, voucher, on_date)
+	if first_purchase and spend > 0:
+		campaigns.on_first_paid_purchase(member)
+	upgrade_if_qualified(member, on_date)
+	return points
 
 
-def points_for_invoice(invoice, settings: ProgrammeSettings, redeemed_points: int = 0) -> tuple[int, float]:
-	"""Points the invoice earns and the spend that counts for tiers: only the part paid with money."""
+def invoice_lines(invoice, settings: ProgrammeSettings, redeemed_points: int = 0) -> tuple[list[Line], float]:
+	"""The invoice's lines and the spend that counts for tiers: only the part paid with money."""
 	total = Decimal(str(invoice.base_net_total or 0))
 	redeemed_value = Decimal(redeemed_points) * settings.point_value
 	grand_total = Decimal(str(invoice.base_grand_total or 0))
@@ -190,19 +204,23 @@ def points_for_invoice(invoice, settings: ProgrammeSettings, redeemed_points: in
 		)
 		for item in invoice.items
 	]
-	tier = frappe.db.get_value(MEMBER, invoice.loyalty_member, "tier")
+	return lines, flt(total * paid_share, invoice.precision("base_net_total"))
+
+
+def points_for_lines(member: str, lines: list[Line], on_date, channel: str) -> int:
+	"""The earning rules and the member's tier multiplier applied to a purchase's lines."""
+	settings = get_settings()
+	tier = frappe.db.get_value(MEMBER, member, "tier")
 	multiplier = next((t.earn_multiplier for t in all_tiers() if t.name == tier), 1)
 	context = EarnContext(
-		posting_date=getdate(invoice.posting_date),
+		posting_date=getdate(on_date),
 		points_per_unit=settings.points_per_currency_unit,
 		rounding=settings.rounding,
 		tier=tier,
 		tier_multiplier=Decimal(str(multiplier or 1)),
-		channel=channel_of(invoice),
+		channel=channel,
 	)
-	result = evaluate(lines, active_rules(), context)
-	spend = flt(total * paid_share, invoice.precision("base_net_total"))
-	return result.points, spend
+	return evaluate(lines, active_rules(), context).points
 
 
 RULES_CACHE_KEY = "loyalty_app:earning_rules"
@@ -216,7 +234,7 @@ def active_rules() -> list[EarningRule]:
 def _load_rules() -> list[EarningRule]:
 	rules = frappe.get_all(
 		"Earning Rule",
-		filters={"enabled": 1},
+		filters={"enabled": 1, "applies_to": "Purchases"},
 		fields=[
 			"name",
 			"priority",
@@ -338,15 +356,15 @@ def cancel_invoice(invoice) -> None:
 	if invoice.is_return:
 		_add_spend(invoice.loyalty_member, -flt(invoice.base_net_total))
 	else:
-		_recount_purchases(invoice.loyalty_member)
+		recount_purchases(invoice.loyalty_member)
 
 
-def _add_purchase(member: str, invoice) -> None:
+def _add_purchase(member: str, spend: float, on_date) -> None:
 	frappe.db.sql(
 		"""update `tabLoyalty Member` set purchase_count = purchase_count + 1,
 		total_spend = total_spend + %s,
 		last_purchase_date = greatest(coalesce(last_purchase_date, %s), %s) where name = %s""",
-		(flt(invoice.base_net_total), invoice.posting_date, invoice.posting_date, member),
+		(flt(spend), on_date, on_date, member),
 	)
 
 
@@ -356,8 +374,8 @@ def _add_spend(member: str, amount: float) -> None:
 	)
 
 
-def _recount_purchases(member: str) -> None:
-	"""After a cancel: purchase count, spend and last purchase date again from the member's invoices."""
+def recount_purchases(member: str) -> None:
+	"""After a cancel: purchase count, spend and last purchase date again from the member's purchases."""
 	customer = frappe.db.get_value(MEMBER, member, "customer")
 	figures = frappe.db.sql(
 		"""select count(if(is_return = 0, 1, null)), coalesce(sum(base_net_total), 0),
@@ -368,8 +386,11 @@ def _recount_purchases(member: str) -> None:
 			union all
 			select is_return, base_net_total, posting_date from `tabPOS Invoice`
 			where customer = %(customer)s and docstatus = 1
-		) invoices""",
-		{"customer": customer},
+			union all
+			select 0, amount, transaction_date from `tabExternal Transaction`
+			where member = %(member)s and transaction_type = 'Earn' and status = 'Posted'
+		) purchases""",
+		{"customer": customer, "member": member},
 	)[0]
 	frappe.db.set_value(
 		MEMBER,

@@ -4,6 +4,7 @@ from frappe.model.document import Document
 from frappe.utils import now_datetime
 
 from loyalty_app.loyalty.services.members import create_customer_for, new_referral_code, normalize_mobile
+from loyalty_app.rewards.services import campaigns
 
 # Kept in step with the ledger by the services; never taken from user input.
 SERVICE_FIELDS = (
@@ -34,8 +35,7 @@ class LoyaltyMember(Document):
 		self.mobile_no = normalize_mobile(self.mobile_no)
 		self.validate_unique("mobile_no", _("mobile number"))
 		self.validate_unique("customer", _("customer"))
-		if self.referred_by and self.referred_by == self.name:
-			frappe.throw(_("A member cannot refer themselves"))
+		campaigns.validate_referral(self)
 		if self.marketing_consent if self.is_new() else self.has_value_changed("marketing_consent"):
 			self.marketing_consent_at = now_datetime()
 
@@ -44,6 +44,12 @@ class LoyaltyMember(Document):
 			self.referral_code = new_referral_code()
 			if not self.customer:
 				self.customer = create_customer_for(self)
+
+	def after_insert(self):
+		campaigns.on_enrol(self.name)
+
+	def on_update(self):
+		campaigns.on_profile_saved(self)
 
 	def keep_service_fields(self):
 		before = self.get_doc_before_save()

@@ -1,0 +1,554 @@
+"""REST API v1 for integrators (mini-programs, web shops, apps).
+
+Every endpoint is `/api/method/loyalty_app.api.v1.<name>`: writes are POST, reads GET. Arguments are
+validated against the request models below, which also make the OpenAPI document (api/openapi.json,
+served by `openapi`). Success returns `{"message": <result>}`; an error returns
+`{"error": {"code": "...", "message": "..."}}` with a 4xx status (400 bad input, 403 no permission,
+404 unknown member or object, 409 conflict) after rolling back, so a refused call changes nothing.
+Callers authenticate with `Authorization: token <api_key>:<api_secret>` as a user with the
+"Loyalty Integration" role. Earn and redeem are idempotent by the caller's order id / key: a replay
+returns the first result, the same key with different content is a 409.
+"""
+
+import functools
+import hashlib
+import json
+from collections.abc import Callable
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Literal
+
+import frappe
+from frappe import _
+from frappe.utils import get_datetime, getdate, now_datetime, strip_html
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from loyalty_app.community.services.groups import JoinRefusedError
+from loyalty_app.engine.rules import Line
+from loyalty_app.loyalty.services import sales
+from loyalty_app.loyalty.services.ledger import (
+	InsufficientPointsError,
+	MemberNotActiveError,
+	PointsShortfallError,
+	Voucher,
+	debit,
+	redeemable_points,
+	reverse_voucher,
+)
+from loyalty_app.loyalty.services.members import InvalidMobileError, member_by_mobile
+from loyalty_app.loyalty.services.members import enrol as enrol_member
+from loyalty_app.loyalty.services.settings import get_settings
+from loyalty_app.loyalty.services.tiers import all_tiers, qualifying_value
+from loyalty_app.rewards.services.coupons import CouponNotAllowedError
+from loyalty_app.rewards.services.redemption import RewardUnavailableError
+
+INTEGRATION_ROLES = {"Loyalty Integration", "Loyalty Manager", "System Manager"}
+MEMBER = "Loyalty Member"
+EXTERNAL = "External Transaction"
+
+Channel = Literal["Store", "Mini-program", "App", "Web shop", "Referral", "Other"]
+Key = Annotated[str, Field(min_length=1, max_length=120, pattern=r"^[\w.:/-]+$")]
+MemberId = Annotated[str, Field(min_length=1, max_length=140)]
+Money = Annotated[Decimal, Field(ge=0, le=10**9, max_digits=14, decimal_places=2)]
+
+
+class ApiError(Exception):
+	def __init__(self, status: int, code: str, message: str) -> None:
+		super().__init__(message)
+		self.status, self.code, self.message = status, code, message
+
+
+class Request(BaseModel):
+	model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class EnrolRequest(Request):
+	mobile_no: str = Field(min_length=5, max_length=32, description="Any common format; stored as E.164.")
+	member_name: str = Field(min_length=1, max_length=140)
+	channel: Channel = "Mini-program"
+	email: str | None = Field(None, max_length=140)
+	birthday: date | None = None
+	marketing_consent: bool = False
+	referral_code: str | None = Field(
+		None, max_length=20, description="The referring member's referral code."
+	)
+
+
+class MemberQuery(Request):
+	member: MemberId | None = None
+	mobile_no: str | None = Field(None, min_length=5, max_length=32)
+
+
+class OrderLine(Request):
+	item_code: str = Field(min_length=1, max_length=140)
+	amount: Money
+	item_group: str | None = Field(None, max_length=140)
+	brand: str | None = Field(None, max_length=140)
+
+
+class EarnRequest(Request):
+	member: MemberId
+	order_id: Key
+	amount: Money = Field(description="What the member paid in money, in the company currency.")
+	channel: Channel = "Mini-program"
+	order_date: date | None = None
+	lines: list[OrderLine] | None = Field(None, max_length=500, description="For item, group or brand rules.")
+
+
+class RedeemRequest(Request):
+	member: MemberId
+	points: int = Field(gt=0, le=10**9)
+	key: Key
+	channel: Channel = "Mini-program"
+
+
+class ReverseRequest(Request):
+	transaction_type: Literal["Earn", "Redeem"]
+	reference: Key
+
+
+class RewardsQuery(Request):
+	member: MemberId | None = None
+
+
+class RedeemRewardRequest(Request):
+	member: MemberId
+	reward: str = Field(min_length=1, max_length=140)
+	quantity: int = Field(1, ge=1, le=100)
+	key: Key
+	channel: Channel = "Mini-program"
+
+
+class CouponQuery(Request):
+	code: str = Field(min_length=1, max_length=140)
+	member: MemberId | None = None
+
+
+class ActivityRequest(Request):
+	member: MemberId
+	community_group: str = Field(min_length=1, max_length=140)
+	activity_type: Literal["Check-in", "Group post", "Event attendance", "Content share", "Product review"]
+	activity_datetime: datetime | None = None
+
+
+ENDPOINTS: dict[str, tuple[str, type[Request], str]] = {}
+
+ERRORS: tuple[tuple[type[Exception], int, str], ...] = (
+	(InvalidMobileError, 400, "invalid_mobile"),
+	(frappe.DoesNotExistError, 404, "not_found"),
+	(frappe.PermissionError, 403, "forbidden"),
+	(InsufficientPointsError, 409, "insufficient_points"),
+	(MemberNotActiveError, 409, "member_not_active"),
+	(PointsShortfallError, 409, "points_already_spent"),
+	(RewardUnavailableError, 409, "reward_unavailable"),
+	(CouponNotAllowedError, 409, "coupon_not_allowed"),
+	(JoinRefusedError, 409, "not_in_group"),
+	(frappe.DuplicateEntryError, 409, "duplicate"),
+	(frappe.ValidationError, 422, "validation_failed"),
+)
+
+
+def endpoint(http_method: str, model: type[Request], summary: str) -> Callable:
+	"""Validate the arguments against `model`, check the caller's role, map errors to JSON 4xx."""
+
+	def decorate(fn: Callable) -> Callable:
+		@functools.wraps(fn)
+		def wrapper(**arguments):
+			arguments.pop("cmd", None)
+			try:
+				if not INTEGRATION_ROLES & set(frappe.get_roles()):
+					raise ApiError(403, "forbidden", _("This API needs the Loyalty Integration role"))
+				return fn(model.model_validate(arguments))
+			except ValidationError as e:
+				first = e.errors()[0]
+				where = ".".join(str(part) for part in first["loc"]) or "body"
+				return _fail(400, "invalid_request", f"{where}: {first['msg']}")
+			except ApiError as e:
+				return _fail(e.status, e.code, e.message)
+			except tuple(error for error, _status, _code in ERRORS) as e:
+				status, code = next((s, c) for error, s, c in ERRORS if isinstance(e, error))
+				return _fail(status, code, _message_of(e) or code)
+
+		# Frappe passes only the arguments a method's signature names: show it **arguments, not fn's.
+		del wrapper.__wrapped__
+		ENDPOINTS[fn.__name__] = (http_method, model, summary)
+		return frappe.whitelist(methods=[http_method])(wrapper)
+
+	return decorate
+
+
+def _message_of(error: Exception) -> str:
+	"""The user-facing text of a Frappe error: its own text, else what frappe.throw put in the message log."""
+	if text := strip_html(str(error)).strip():
+		return text
+	if text := frappe.local.response.get("_error_message"):
+		return strip_html(text)
+	for entry in reversed(frappe.local.message_log or []):
+		message = entry.get("message") if isinstance(entry, dict) else json.loads(entry).get("message")
+		if message:
+			return strip_html(message)
+	return ""
+
+
+def _fail(status: int, code: str, message: str) -> None:
+	frappe.db.rollback()
+	frappe.local.message_log = []
+	frappe.local.response.pop("_error_message", None)
+	frappe.local.response["http_status_code"] = status
+	frappe.local.response["error"] = {"code": code, "message": message}
+
+
+def _member(member: str) -> str:
+	if not frappe.db.exists(MEMBER, member):
+		raise ApiError(404, "member_not_found", _("No loyalty member {0}").format(member))
+	return member
+
+
+def _fingerprint(request: Request) -> str:
+	return hashlib.sha256(json.dumps(request.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()
+
+
+def _replay(transaction_type: str, reference: str, request: Request):
+	"""The earlier transaction with this key, or None; a 409 when the same key carried other content."""
+	existing = frappe.db.get_value(
+		EXTERNAL, {"request_key": f"{transaction_type}:{reference}"}, ["name", "fingerprint"], as_dict=True
+	)
+	if existing and existing.fingerprint != _fingerprint(request):
+		raise ApiError(
+			409, "idempotency_conflict", _("{0} was already used for a different request").format(reference)
+		)
+	return existing
+
+
+def _transaction_result(name: str) -> dict:
+	txn = frappe.db.get_value(
+		EXTERNAL,
+		name,
+		["name", "transaction_type", "reference", "member", "points", "amount", "status"],
+		as_dict=True,
+	)
+	return {
+		"transaction": txn.name,
+		"transaction_type": txn.transaction_type,
+		"reference": txn.reference,
+		"points": txn.points,
+		"amount": float(txn.amount or 0),
+		"status": txn.status,
+		"member": member_summary(txn.member),
+	}
+
+
+def member_summary(member: str) -> dict:
+	m = frappe.db.get_value(
+		MEMBER,
+		member,
+		[
+			"name",
+			"member_name",
+			"mobile_no",
+			"status",
+			"tier",
+			"tier_valid_until",
+			"points_balance",
+			"points_debt",
+			"points_expiring_soon",
+			"next_points_expiry",
+			"lifetime_earned",
+			"referral_code",
+		],
+		as_dict=True,
+	)
+	settings = get_settings()
+	ranks = {t.name: t.rank for t in all_tiers()}
+	higher = sorted((t for t in all_tiers() if t.rank > ranks.get(m.tier, -1)), key=lambda t: t.rank)
+	value = qualifying_value(member, getdate(), settings)
+	coupons = frappe.get_all(
+		"Coupon Code",
+		filters={"loyalty_member": member, "used": 0},
+		or_filters=[["valid_upto", "is", "not set"], ["valid_upto", ">=", getdate()]],
+		fields=["coupon_code", "coupon_campaign", "valid_upto"],
+		order_by="creation desc",
+		limit=50,
+	)
+	return {
+		"member": m.name,
+		"member_name": m.member_name,
+		"mobile_no": m.mobile_no,
+		"status": m.status,
+		"referral_code": m.referral_code,
+		"tier": m.tier,
+		"tier_valid_until": str(m.tier_valid_until) if m.tier_valid_until else None,
+		"next_tier": higher[0].name if higher else None,
+		"to_next_tier": float(max(higher[0].entry_threshold - value, 0)) if higher else None,
+		"points_balance": m.points_balance,
+		"redeemable_points": redeemable_points(member),
+		"points_debt": m.points_debt,
+		"points_expiring_soon": m.points_expiring_soon,
+		"next_points_expiry": str(m.next_points_expiry) if m.next_points_expiry else None,
+		"lifetime_earned": m.lifetime_earned,
+		"coupons": [
+			{
+				"code": c.coupon_code,
+				"campaign": c.coupon_campaign,
+				"valid_upto": str(c.valid_upto) if c.valid_upto else None,
+			}
+			for c in coupons
+		],
+	}
+
+
+@endpoint("POST", EnrolRequest, "Enrol a member (idempotent by mobile number)")
+def enrol(request: EnrolRequest) -> dict:
+	referrer = None
+	if request.referral_code:
+		referrer = frappe.db.get_value(MEMBER, {"referral_code": request.referral_code.upper()})
+		if not referrer:
+			raise ApiError(
+				404,
+				"referral_code_not_found",
+				_("No member has referral code {0}").format(request.referral_code),
+			)
+	profile = request.model_dump(exclude={"mobile_no", "member_name", "referral_code"}, exclude_none=True)
+	existing = member_by_mobile(request.mobile_no)
+	member = enrol_member(
+		request.mobile_no, request.member_name, ignore_permissions=True, referred_by=referrer, **profile
+	)
+	if not existing:
+		frappe.local.response["http_status_code"] = 201
+	return member_summary(member.name)
+
+
+@endpoint("GET", MemberQuery, "A member's balance, tier, expiring points and coupons")
+def member(request: MemberQuery) -> dict:
+	if not (request.member or request.mobile_no):
+		raise ApiError(400, "invalid_request", _("Give member or mobile_no"))
+	name = request.member or member_by_mobile(request.mobile_no)
+	if not name:
+		raise ApiError(
+			404, "member_not_found", _("No loyalty member with mobile number {0}").format(request.mobile_no)
+		)
+	return member_summary(_member(name))
+
+
+@endpoint("POST", EarnRequest, "Earn points for an external order (idempotent by order_id)")
+def earn(request: EarnRequest) -> dict:
+	member = _member(request.member)
+	if existing := _replay("Earn", request.order_id, request):
+		return _transaction_result(existing.name)
+	posted_at = get_datetime(request.order_date) if request.order_date else now_datetime()
+	txn = _new_transaction("Earn", request.order_id, member, request, amount=request.amount, on=posted_at)
+	lines = [
+		Line(item_code=line.item_code, amount=line.amount, item_group=line.item_group, brand=line.brand)
+		for line in request.lines or [OrderLine(item_code="order", amount=request.amount)]
+	]
+	points = sales.record_purchase(
+		member, Voucher(EXTERNAL, txn.name), posted_at, lines, float(request.amount), request.channel
+	)
+	txn.db_set("points", points)
+	return _transaction_result(txn.name)
+
+
+@endpoint("POST", RedeemRequest, "Spend points (idempotent by key)")
+def redeem(request: RedeemRequest) -> dict:
+	member = _member(request.member)
+	if existing := _replay("Redeem", request.key, request):
+		return _transaction_result(existing.name)
+	txn = _new_transaction("Redeem", request.key, member, request, points=request.points)
+	debit(member, request.points, "Redeem", Voucher(EXTERNAL, txn.name), key=f"{EXTERNAL}:{txn.name}:redeem")
+	return _transaction_result(txn.name)
+
+
+@endpoint("POST", ReverseRequest, "Reverse an earlier earn or redeem (idempotent)")
+def reverse(request: ReverseRequest) -> dict:
+	name = frappe.db.get_value(EXTERNAL, {"request_key": f"{request.transaction_type}:{request.reference}"})
+	if not name:
+		raise ApiError(
+			404,
+			"transaction_not_found",
+			_("No {0} with reference {1}").format(request.transaction_type, request.reference),
+		)
+	txn = frappe.get_doc(EXTERNAL, name)
+	if txn.status != "Reversed":
+		reverse_voucher(Voucher(EXTERNAL, txn.name), block_shortfall=get_settings().block_return_shortfall)
+		txn.db_set("status", "Reversed")
+		if txn.transaction_type == "Earn":
+			sales.recount_purchases(txn.member)
+	return _transaction_result(txn.name)
+
+
+@endpoint("GET", RewardsQuery, "Active rewards; with a member, whether they can redeem each")
+def rewards(request: RewardsQuery) -> list[dict]:
+	today = getdate()
+	member = _member(request.member) if request.member else None
+	balance = redeemable_points(member) if member else None
+	tier = frappe.db.get_value(MEMBER, member, "tier") if member else None
+	result = []
+	for reward in frappe.get_all(
+		"Loyalty Reward",
+		filters={"active": 1},
+		fields=[
+			"name",
+			"reward_type",
+			"points_cost",
+			"cash_amount",
+			"valid_from",
+			"valid_to",
+			"total_quantity",
+			"redeemed_quantity",
+		],
+		order_by="points_cost asc",
+	):
+		if (reward.valid_from and getdate(reward.valid_from) > today) or (
+			reward.valid_to and getdate(reward.valid_to) < today
+		):
+			continue
+		tiers = frappe.get_all("Loyalty Reward Tier", filters={"parent": reward.name}, pluck="tier")
+		left = reward.total_quantity - reward.redeemed_quantity if reward.total_quantity else None
+		result.append(
+			{
+				"reward": reward.name,
+				"reward_type": reward.reward_type,
+				"points_cost": reward.points_cost,
+				"cash_amount": float(reward.cash_amount or 0),
+				"quantity_left": left,
+				"tiers": tiers,
+				"can_redeem": None
+				if member is None
+				else bool(
+					balance >= reward.points_cost
+					and (not tiers or tier in tiers)
+					and (left is None or left > 0)
+				),
+			}
+		)
+	return result
+
+
+@endpoint("POST", RedeemRewardRequest, "Redeem a reward for points (idempotent by key)")
+def redeem_reward(request: RedeemRewardRequest) -> dict:
+	member = _member(request.member)
+	if not frappe.db.exists("Loyalty Reward", request.reward):
+		raise ApiError(404, "reward_not_found", _("No reward {0}").format(request.reward))
+	existing = frappe.db.get_value(
+		"Reward Redemption",
+		{"external_reference": request.key},
+		["name", "member", "reward", "quantity"],
+		as_dict=True,
+	)
+	if existing and (existing.member, existing.reward, existing.quantity) != (
+		member,
+		request.reward,
+		request.quantity,
+	):
+		raise ApiError(
+			409, "idempotency_conflict", _("{0} was already used for a different request").format(request.key)
+		)
+	if not existing:
+		redemption = frappe.get_doc(
+			{
+				"doctype": "Reward Redemption",
+				"member": member,
+				"reward": request.reward,
+				"quantity": request.quantity,
+				"channel": request.channel,
+				"external_reference": request.key,
+			}
+		)
+		redemption.insert(ignore_permissions=True)
+		redemption.flags.ignore_permissions = True
+		redemption.submit()
+		existing = redemption
+	redemption = frappe.get_doc("Reward Redemption", existing.name)
+	return {
+		"redemption": redemption.name,
+		"reward": redemption.reward,
+		"quantity": redemption.quantity,
+		"points": redemption.points,
+		"coupon_code": redemption.coupon_code,
+		"member": member_summary(member),
+	}
+
+
+@endpoint("GET", CouponQuery, "Whether a coupon code can be used now (by this member)")
+def validate_coupon(request: CouponQuery) -> dict:
+	from erpnext.accounts.doctype.pricing_rule.utils import validate_coupon_code
+
+	coupon = frappe.db.get_value(
+		"Coupon Code",
+		{"coupon_code": request.code},
+		["name", "loyalty_member", "coupon_campaign", "valid_upto"],
+		as_dict=True,
+	)
+	if not coupon:
+		raise ApiError(404, "coupon_not_found", _("No coupon {0}").format(request.code))
+	reason = None
+	try:
+		validate_coupon_code(coupon.name)
+	except frappe.ValidationError as e:
+		frappe.local.message_log = []
+		reason = strip_html(str(e))
+	if not reason and coupon.loyalty_member and request.member and coupon.loyalty_member != request.member:
+		reason = _("Coupon {0} belongs to another member").format(request.code)
+	return {
+		"code": request.code,
+		"valid": reason is None,
+		"reason": reason,
+		"campaign": coupon.coupon_campaign,
+		"valid_upto": str(coupon.valid_upto) if coupon.valid_upto else None,
+	}
+
+
+@endpoint("POST", ActivityRequest, "Record a community activity (may earn points)")
+def record_activity(request: ActivityRequest) -> dict:
+	member = _member(request.member)
+	if not frappe.db.exists("Community Group", request.community_group):
+		raise ApiError(404, "group_not_found", _("No community group {0}").format(request.community_group))
+	activity = frappe.get_doc(
+		{
+			"doctype": "Community Activity",
+			"community_group": request.community_group,
+			"member": member,
+			"activity_type": request.activity_type,
+			"activity_datetime": request.activity_datetime or now_datetime(),
+		}
+	).insert(ignore_permissions=True)
+	return {
+		"activity": activity.name,
+		"points_awarded": frappe.db.get_value("Community Activity", activity.name, "points_awarded") or 0,
+		"member": member_summary(member),
+	}
+
+
+@frappe.whitelist(allow_guest=True, methods=["GET"])
+def openapi() -> None:
+	"""The OpenAPI 3 document of this API (also checked in as loyalty_app/api/openapi.json)."""
+	from loyalty_app.api.openapi import document
+
+	frappe.local.response.update(
+		{
+			"type": "download",
+			"filename": "openapi.json",
+			"filecontent": json.dumps(document(), indent=1),
+			"content_type": "application/json",
+			"display_content_as": "inline",
+		}
+	)
+
+
+def _new_transaction(
+	transaction_type: str, reference: str, member: str, request: Request, amount=0, points=0, on=None
+):
+	return frappe.get_doc(
+		{
+			"doctype": EXTERNAL,
+			"transaction_type": transaction_type,
+			"reference": reference,
+			"request_key": f"{transaction_type}:{reference}",
+			"member": member,
+			"channel": request.channel,
+			"transaction_date": getdate(on) if on else getdate(),
+			"amount": amount,
+			"points": points,
+			"fingerprint": _fingerprint(request),
+		}
+	).insert(ignore_permissions=True)

@@ -1,0 +1,37 @@
+frappe.ui.form.on("Coupon Campaign", {
+	refresh(frm) {
+		if (frm.is_new() || !frm.has_perm("write")) return;
+		frm.add_custom_button(__("Generate Codes"), () => {
+			frappe.prompt(
+				{ fieldname: "quantity", fieldtype: "Int", label: __("How many codes"), reqd: 1, default: 1000 },
+				({ quantity }) =>
+					frm.call("generate_codes", { quantity }).then(() => {
+						frappe.show_alert(__("Generating {0} codes in the background", [quantity]));
+						frm.reload_doc();
+					}),
+				__("Generate Open Codes")
+			);
+		});
+		frm.add_custom_button(__("Issue to Members"), () => {
+			frappe.prompt(
+				[
+					{ fieldname: "tier", fieldtype: "Link", options: "Membership Tier", label: __("Tier") },
+					{ fieldname: "tag", fieldtype: "Link", options: "Tag", label: __("Tag") },
+					{
+						fieldname: "community_group",
+						fieldtype: "Link",
+						options: "Community Group",
+						label: __("Community Group"),
+					},
+				],
+				(values) =>
+					frm.call("issue_to_segment", values).then(({ message }) => {
+						frappe.show_alert(__("{0} members received a code", [message]));
+						frm.reload_doc();
+					}),
+				__("Issue one code to each consenting member of a segment")
+			);
+		});
+	},
+});
+

@@ -1,0 +1,246 @@
+"""Points campaigns: double points, birthday, sign-up, referral and profile-completion bonuses.
+
+Every bonus goes through `award`, which locks the campaign row (SELECT ... FOR UPDATE) before checking
+its total and per-member budgets, so two sessions can never take a campaign past its budget. A bonus that
+does not fit the remaining budget is not posted at all (no partial bonus). Each bonus has an idempotency
+key, so an event or job that runs twice awards once.
+"""
+
+from datetime import date
+from decimal import Decimal
+
+import frappe
+from frappe import _
+from frappe.utils import getdate, now_datetime
+
+from loyalty_app.engine.points import to_points
+from loyalty_app.loyalty.services.ledger import Voucher, credit, entry_by_key
+from loyalty_app.loyalty.services.settings import get_settings
+
+CAMPAIGN = "Points Campaign"
+PROFILE_FIELDS = ("birthday", "gender", "email")
+
+
+class ReferralNotAllowedError(frappe.ValidationError):
+	pass
+
+
+def active_campaigns(campaign_type: str, on_date: date | None = None) -> list:
+	on_date = getdate(on_date)
+	return [
+		c
+		for c in frappe.get_all(
+			CAMPAIGN,
+			filters={"campaign_type": campaign_type, "active": 1},
+			fields=[
+				"name",
+				"bonus_points",
+				"referrer_points",
+				"multiplier",
+				"birthday_rule",
+				"valid_from",
+				"valid_to",
+			],
+		)
+		if (not c.valid_from or getdate(c.valid_from) <= on_date)
+		and (not c.valid_to or getdate(c.valid_to) >= on_date)
+	]
+
+
+def award(campaign: str, member: str, points: int, key: str, remarks: str) -> str | None:
+	"""Post a campaign bonus if the campaign's budgets allow all of it; returns the entry or None."""
+	if points <= 0:
+		return None
+	if existing := entry_by_key(key):
+		return existing
+	budget = frappe.db.sql(
+		"select budget_points, per_member_budget, points_issued from `tabPoints Campaign` where name = %s for update",
+		campaign,
+		as_dict=True,
+	)[0]
+	if budget.budget_points and budget.points_issued + points > budget.budget_points:
+		return None
+	if budget.per_member_budget and awarded_to(campaign, member) + points > budget.per_member_budget:
+		return None
+	entry = credit(member, points, "Bonus", Voucher(CAMPAIGN, campaign), key=key, remarks=remarks)
+	frappe.db.sql(
+		"update `tabPoints Campaign` set points_issued = points_issued + %s where name = %s",
+		(points, campaign),
+	)
+	return entry
+
+
+def awarded_to(campaign: str, member: str) -> int:
+	result = frappe.db.sql(
+		"""select coalesce(sum(points), 0) from `tabPoints Ledger Entry`
+		where voucher_type = %s and voucher_no = %s and member = %s and entry_type = 'Bonus'""",
+		(CAMPAIGN, campaign, member),
+	)
+	return int(result[0][0])
+
+
+def on_earn(member: str, earned_points: int, voucher: Voucher, on_date: date) -> None:
+	"""Double-points campaigns post the extra points of a purchase as a bonus."""
+	settings = get_settings()
+	for campaign in active_campaigns("Double Points", on_date):
+		extra = to_points(
+			Decimal(earned_points) * (Decimal(str(campaign.multiplier or 1)) - 1), settings.rounding
+		)
+		award(
+			campaign.name,
+			member,
+			extra,
+			key=f"double:{campaign.name}:{voucher.doctype}:{voucher.name}",
+			remarks=_("{0} on {1}").format(campaign.name, voucher.name),
+		)
+
+
+def on_enrol(member: str) -> None:
+	for campaign in active_campaigns("Sign-up Bonus"):
+		award(
+			campaign.name,
+			member,
+			campaign.bonus_points,
+			key=f"signup:{campaign.name}:{member}",
+			remarks=campaign.name,
+		)
+
+
+def on_profile_saved(member) -> None:
+	if not all(member.get(field) for field in PROFILE_FIELDS):
+		return
+	for campaign in active_campaigns("Profile Completion Bonus"):
+		award(
+			campaign.name,
+			member.name,
+			campaign.bonus_points,
+			key=f"profile:{campaign.name}:{member.name}",
+			remarks=campaign.name,
+		)
+
+
+def on_first_paid_purchase(member: str) -> None:
+	"""Both sides of a referral earn once, when the new member first pays for something."""
+	referrer = frappe.db.get_value("Loyalty Member", member, "referred_by")
+	if not referrer:
+		return
+	for campaign in active_campaigns("Referral Bonus"):
+		award(
+			campaign.name,
+			member,
+			campaign.bonus_points,
+			key=f"referral:{campaign.name}:{member}",
+			remarks=_("Referred by {0}").format(referrer),
+		)
+		award(
+			campaign.name,
+			referrer,
+			campaign.referrer_points,
+			key=f"referrer:{campaign.name}:{member}",
+			remarks=_("Referred {0}").format(member),
+		)
+
+
+def validate_referral(member) -> None:
+	"""No self-referral (same member, customer or mobile) and no referral loops."""
+	if not member.referred_by:
+		return
+	referrer = frappe.db.get_value(
+		"Loyalty Member", member.referred_by, ["name", "customer", "mobile_no", "referred_by"], as_dict=True
+	)
+	if not referrer:
+		return
+	if (
+		referrer.name == member.name
+		or referrer.customer == member.customer
+		or referrer.mobile_no == member.mobile_no
+	):
+		frappe.throw(_("A member cannot refer themselves"), ReferralNotAllowedError)
+	seen, ancestor = {referrer.name}, referrer.referred_by
+	while ancestor:
+		if ancestor == member.name:
+			frappe.throw(
+				_("{0} was referred through {1}, so {1} cannot be referred by them").format(
+					referrer.name, member.name
+				),
+				ReferralNotAllowedError,
+			)
+		if ancestor in seen:
+			break
+		seen.add(ancestor)
+		ancestor = frappe.db.get_value("Loyalty Member", ancestor, "referred_by")
+
+
+def post_birthday_bonuses(on_date: date | None = None) -> int:
+	"""Daily job, set-based: one bonus lot per member whose birthday (day or month) it is, within budget.
+
+	Members carrying points debt are left to the next run of the ledger's own path: a bulk insert does
+	not settle debt. Returns the bonuses posted.
+	"""
+	today = getdate(on_date)
+	settings = get_settings()
+	posted = 0
+	for campaign in active_campaigns("Birthday Bonus", today):
+		in_month = campaign.birthday_rule == "In the birthday month"
+		if in_month and today.day != 1:
+			continue
+		frappe.db.commit()  # nosemgrep: one transaction per campaign
+		budget = frappe.db.sql(
+			"select budget_points, per_member_budget, points_issued from `tabPoints Campaign` where name = %s for update",
+			campaign.name,
+			as_dict=True,
+		)[0]
+		points = campaign.bonus_points or 0
+		if not points or (budget.per_member_budget and points > budget.per_member_budget):
+			continue
+		room = (budget.budget_points - budget.points_issued) // points if budget.budget_points else 10**9
+		if room <= 0:
+			continue
+		day_condition = "" if in_month else "and day(m.birthday) = %(day)s"
+		params = {
+			"campaign": campaign.name,
+			"month": today.month,
+			"day": today.day,
+			"year": today.year,
+			"points": points,
+			"now": now_datetime(),
+			"user": frappe.session.user,
+			"expiry": settings.expiry_date(today),
+			"room": int(room),
+			"per_member": budget.per_member_budget or 0,
+		}
+		frappe.db.sql(
+			f"""insert into `tabPoints Ledger Entry` (name, creation, modified, owner, modified_by, docstatus,
+				member, entry_type, points, posting_datetime, voucher_type, voucher_no, idempotency_key,
+				expiry_date, remaining_points, debt_points, settles_debt, qualifying_points, qualifying_amount, remarks)
+			select left(sha2(concat('birthday:', %(campaign)s, ':', %(year)s, ':', m.name), 256), 20),
+				%(now)s, %(now)s, %(user)s, %(user)s, 0, m.name, 'Bonus', %(points)s, %(now)s,
+				'Points Campaign', %(campaign)s, concat('birthday:', %(campaign)s, ':', %(year)s, ':', m.name),
+				%(expiry)s, %(points)s, 0, 0, 0, 0, %(campaign)s
+			from `tabLoyalty Member` m
+			where m.status = 'Active' and m.points_debt = 0 and m.birthday is not null
+				and month(m.birthday) = %(month)s {day_condition}
+				and not exists (select 1 from `tabPoints Ledger Entry` e
+					where e.idempotency_key = concat('birthday:', %(campaign)s, ':', %(year)s, ':', m.name))
+				and (%(per_member)s = 0 or %(points)s + (select coalesce(sum(b.points), 0)
+					from `tabPoints Ledger Entry` b where b.member = m.name and b.voucher_type = 'Points Campaign'
+					and b.voucher_no = %(campaign)s and b.entry_type = 'Bonus') <= %(per_member)s)
+			order by m.name limit %(room)s""",
+			params,
+		)
+		count = frappe.db.sql("select row_count()")[0][0]
+		frappe.db.sql(
+			"""update `tabLoyalty Member` m join `tabPoints Ledger Entry` e on e.member = m.name
+			set m.points_balance = m.points_balance + e.points, m.lifetime_earned = m.lifetime_earned + e.points
+			where e.voucher_type = 'Points Campaign' and e.voucher_no = %(campaign)s
+				and e.idempotency_key like concat('birthday:', %(campaign)s, ':', %(year)s, ':%%')
+				and e.creation = %(now)s""",
+			params,
+		)
+		frappe.db.sql(
+			"update `tabPoints Campaign` set points_issued = points_issued + %s where name = %s",
+			(count * points, campaign.name),
+		)
+		frappe.db.commit()  # nosemgrep
+		posted += count
+	return posted

@@ -1,0 +1,268 @@
+"""Coupon campaigns on ERPNext's Coupon Code + Pricing Rule.
+
+A campaign keeps one coupon-based Pricing Rule that applies to the whole transaction: ERPNext matches a
+transaction-level rule through the entered code's own `pricing_rule`, so any number of codes work with
+one rule (its item-level matching compares against a single code per rule, which bulk codes cannot use).
+POS Invoices (and Sales Orders) then apply, validate (dates, uses) and count the codes natively. Codes
+bound to a member are ERPNext "Gift Card" coupons for the member's customer; this module also refuses a
+bound code on another member's invoice and enforces the campaign's per-member limit.
+
+Codes are generated set-based (bulk INSERT in chunks, one transaction each) from 32 unambiguous characters
+with a cryptographic random source; collisions with existing codes are drawn again before inserting.
+"""
+
+import secrets
+
+import frappe
+from frappe import _
+from frappe.utils import add_days, getdate, now_datetime, today
+
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+GENERATION_CHUNK = 1000
+BULK_GENERATION_THRESHOLD = 500
+
+
+class CouponNotAllowedError(frappe.ValidationError):
+	pass
+
+
+def sync_pricing_rule(campaign) -> str:
+	"""Create or update the campaign's transaction-level, coupon-based Pricing Rule."""
+	rule = (
+		frappe.get_doc("Pricing Rule", campaign.pricing_rule)
+		if campaign.pricing_rule
+		else frappe.new_doc("Pricing Rule")
+	)
+	rule.update(
+		{
+			"title": _("Coupon campaign {0}").format(campaign.campaign_name),
+			"apply_on": "Transaction",
+			"price_or_product_discount": "Price",
+			"selling": 1,
+			"coupon_code_based": 1,
+			"company": campaign.company,
+			"min_amt": campaign.minimum_spend or 0,
+			"valid_from": campaign.valid_from,
+			"valid_upto": campaign.valid_upto,
+			"rate_or_discount": "Discount Percentage"
+			if campaign.discount_type == "Percentage"
+			else "Discount Amount",
+			"discount_percentage": campaign.discount_value if campaign.discount_type == "Percentage" else 0,
+			"discount_amount": campaign.discount_value if campaign.discount_type == "Amount" else 0,
+			"disable": 0,
+		}
+	)
+	rule.flags.ignore_permissions = True
+	rule.save()
+	return rule.name
+
+
+def new_codes(count: int, prefix: str, length: int) -> list[str]:
+	"""`count` codes that exist nowhere yet."""
+	codes: set[str] = set()
+	while len(codes) < count:
+		batch = {
+			prefix + "".join(secrets.choice(CODE_ALPHABET) for _ in range(length))
+			for _ in range(count - len(codes))
+		}
+		taken = set(
+			frappe.db.sql_list(
+				"select coupon_code from `tabCoupon Code` where coupon_code in %s", [tuple(batch)]
+			)
+		)
+		codes |= batch - taken
+	return list(codes)
+
+
+def insert_codes(campaign, members: list[str | None]) -> list[str]:
+	"""One code per entry of `members` (None = an open code); a bulk insert, no per-code documents."""
+	customers = dict(
+		frappe.get_all(
+			"Loyalty Member",
+			filters={"name": ("in", [m for m in members if m])},
+			fields=["name", "customer"],
+			as_list=True,
+		)
+	)
+	codes = new_codes(len(members), (campaign.code_prefix or "").upper(), max(campaign.code_length or 10, 8))
+	now, user = now_datetime(), frappe.session.user
+	frappe.db.bulk_insert(
+		"Coupon Code",
+		fields=[
+			"name",
+			"creation",
+			"modified",
+			"owner",
+			"modified_by",
+			"docstatus",
+			"coupon_name",
+			"coupon_code",
+			"coupon_type",
+			"customer",
+			"pricing_rule",
+			"valid_from",
+			"valid_upto",
+			"maximum_use",
+			"used",
+			"coupon_campaign",
+			"loyalty_member",
+		],
+		values=[
+			(
+				code,
+				now,
+				now,
+				user,
+				user,
+				0,
+				code,
+				code,
+				"Gift Card" if member else "Promotional",
+				customers.get(member),
+				campaign.pricing_rule,
+				campaign.valid_from,
+				campaign.valid_upto,
+				campaign.uses_per_code or 0,
+				0,
+				campaign.name,
+				member,
+			)
+			for code, member in zip(codes, members, strict=True)
+		],
+	)
+	return codes
+
+
+def generate_open_codes(campaign_name: str, quantity: int) -> int:
+	"""Background job: generate open codes in chunks, committing and reporting progress per chunk."""
+	campaign = frappe.get_doc("Coupon Campaign", campaign_name)
+	campaign.db_set("generation_status", "Running")
+	frappe.db.commit()  # nosemgrep: progress must be visible while the job runs
+	done = 0
+	try:
+		while done < quantity:
+			chunk = min(GENERATION_CHUNK, quantity - done)
+			insert_codes(campaign, [None] * chunk)
+			done += chunk
+			frappe.db.commit()  # nosemgrep: one transaction per chunk
+			frappe.publish_progress(
+				done * 100 / quantity,
+				title=_("Generating coupon codes"),
+				doctype=campaign.doctype,
+				docname=campaign.name,
+			)
+		campaign.db_set("generation_status", "Completed")
+	except Exception:
+		frappe.db.rollback()
+		campaign.db_set("generation_status", "Failed")
+		frappe.db.commit()  # nosemgrep
+		raise
+	return done
+
+
+def enqueue_generation(campaign_name: str, quantity: int) -> None:
+	if quantity <= 0:
+		frappe.throw(_("Enter how many codes to generate"))
+	frappe.db.set_value("Coupon Campaign", campaign_name, "generation_status", "Queued")
+	frappe.enqueue(
+		generate_open_codes,
+		queue="long",
+		job_id=f"loyalty-coupon-generation:{campaign_name}",
+		deduplicate=True,
+		enqueue_after_commit=True,
+		campaign_name=campaign_name,
+		quantity=quantity,
+		now=quantity < BULK_GENERATION_THRESHOLD or frappe.flags.in_test,
+	)
+
+
+def issue_code(campaign_name: str, member: str) -> str:
+	"""A new code bound to the member (for a coupon reward or a personal offer)."""
+	campaign = frappe.get_doc("Coupon Campaign", campaign_name)
+	return insert_codes(campaign, [member])[0]
+
+
+def issue_to_segment(
+	campaign_name: str, tier: str | None = None, tag: str | None = None, community_group: str | None = None
+) -> int:
+	"""Bind one new code to every active, consenting member in the segment who has no unused code yet."""
+	conditions, values = ["m.status = 'Active'", "m.marketing_consent = 1"], {"campaign": campaign_name}
+	if tier:
+		conditions.append("m.tier = %(tier)s")
+		values["tier"] = tier
+	if tag:
+		conditions.append(
+			"exists (select 1 from `tabLoyalty Member Tag` t where t.parent = m.name and t.tag = %(tag)s)"
+		)
+		values["tag"] = tag
+	if community_group:
+		conditions.append(
+			"""exists (select 1 from `tabCommunity Membership` g where g.member = m.name
+			and g.community_group = %(group)s and g.status = 'Active')"""
+		)
+		values["group"] = community_group
+	members = frappe.db.sql_list(
+		f"""select m.name from `tabLoyalty Member` m where {" and ".join(conditions)}
+		and not exists (select 1 from `tabCoupon Code` c where c.loyalty_member = m.name
+			and c.coupon_campaign = %(campaign)s and c.used = 0)""",
+		values,
+	)
+	if members:
+		insert_codes(frappe.get_doc("Coupon Campaign", campaign_name), members)
+	return len(members)
+
+
+def void_code(coupon: str) -> None:
+	"""An unused code is voided by ending its validity yesterday, so ERPNext refuses it from now on."""
+	frappe.db.set_value(
+		"Coupon Code",
+		coupon,
+		{"valid_upto": add_days(today(), -1), "description": _("Voided")},
+		update_modified=True,
+	)
+
+
+def check_invoice_coupon(invoice) -> None:
+	"""A member-bound code only on its member's invoice, and no more codes per member than allowed."""
+	if not invoice.get("coupon_code"):
+		return
+	coupon = frappe.db.get_value(
+		"Coupon Code", invoice.coupon_code, ["coupon_campaign", "loyalty_member", "customer"], as_dict=True
+	)
+	if not coupon or not coupon.coupon_campaign:
+		return
+	if (coupon.loyalty_member and coupon.loyalty_member != invoice.get("loyalty_member")) or (
+		coupon.customer and coupon.customer != invoice.customer
+	):
+		frappe.throw(
+			_("Coupon {0} belongs to another member").format(invoice.coupon_code), CouponNotAllowedError
+		)
+	limit = frappe.db.get_value("Coupon Campaign", coupon.coupon_campaign, "per_member_limit")
+	if limit and invoice.get("loyalty_member"):
+		used = frappe.db.sql(
+			"""select count(*) from `tabPOS Invoice` i join `tabCoupon Code` c on c.name = i.coupon_code
+			where c.coupon_campaign = %s and i.customer = %s and i.docstatus = 1 and i.name != %s""",
+			(coupon.coupon_campaign, invoice.customer, invoice.name or ""),
+		)[0][0]
+		if used >= limit:
+			frappe.throw(
+				_("Member {0} has already used {1} code(s) of campaign {2}").format(
+					invoice.loyalty_member, used, coupon.coupon_campaign
+				),
+				CouponNotAllowedError,
+			)
+
+
+def campaign_figures(campaign_name: str) -> dict[str, int]:
+	row = frappe.db.sql(
+		"""select count(*), count(loyalty_member), sum(used > 0),
+			sum(used = 0 and valid_upto is not null and valid_upto < %s)
+		from `tabCoupon Code` where coupon_campaign = %s""",
+		(getdate(), campaign_name),
+	)[0]
+	return {
+		"issued_count": row[0] or 0,
+		"bound_count": row[1] or 0,
+		"used_count": int(row[2] or 0),
+		"expired_count": int(row[3] or 0),
+	}

@@ -1,0 +1,207 @@
+"""Redeeming a reward from the catalog: check it, take the points FIFO, then fulfil it through ERPNext.
+
+Everything happens in the submit's transaction with the reward row locked (SELECT ... FOR UPDATE), so
+the total quantity and per-member limits hold when several tills redeem the same reward at once.
+- Stock Item: a submitted Material Issue Stock Entry from the reward's warehouse (stock ledger and
+  valuation as ERPNext keeps them).
+- Points + Cash: a submitted Sales Invoice for the cash part with the reward item, updating stock.
+- Coupon: a coupon code from the reward's Coupon Campaign, bound to the member.
+- Service: points only; the experience is delivered outside the system.
+"""
+
+import frappe
+from frappe import _
+from frappe.utils import flt, getdate
+
+from loyalty_app.loyalty.services.ledger import Voucher, debit, reverse_voucher
+from loyalty_app.rewards.services.coupons import issue_code, void_code
+
+STOCK_TYPES = ("Stock Item", "Points + Cash")
+
+
+class RewardUnavailableError(frappe.ValidationError):
+	pass
+
+
+class CouponAlreadyUsedError(frappe.ValidationError):
+	pass
+
+
+def lock_reward(name: str):
+	rows = frappe.db.sql("select * from `tabLoyalty Reward` where name = %s for update", name, as_dict=True)
+	if not rows:
+		frappe.throw(_("Loyalty Reward {0} does not exist").format(name), frappe.DoesNotExistError)
+	return rows[0]
+
+
+def check_available(redemption, reward) -> None:
+	"""Every refusal names its reason; nothing has been written when one is raised."""
+	on_date = getdate(redemption.posting_date)
+
+	def refuse(message: str) -> None:
+		frappe.throw(message, RewardUnavailableError, title=_("Reward not available"))
+
+	if not reward.active:
+		refuse(_("Reward {0} is not active").format(reward.name))
+	if (reward.valid_from and getdate(reward.valid_from) > on_date) or (
+		reward.valid_to and getdate(reward.valid_to) < on_date
+	):
+		refuse(
+			_("Reward {0} can only be redeemed from {1} to {2}").format(
+				reward.name, reward.valid_from or "", reward.valid_to or ""
+			)
+		)
+	member = frappe.db.get_value("Loyalty Member", redemption.member, ["tier", "status"], as_dict=True)
+	allowed_tiers = frappe.get_all("Loyalty Reward Tier", filters={"parent": reward.name}, pluck="tier")
+	if allowed_tiers and member.tier not in allowed_tiers:
+		refuse(_("Reward {0} is only for tiers {1}").format(reward.name, ", ".join(allowed_tiers)))
+	if reward.community_group and not frappe.db.exists(
+		"Community Membership",
+		{"community_group": reward.community_group, "member": redemption.member, "status": "Active"},
+	):
+		refuse(
+			_("Reward {0} is only for members of community group {1}").format(
+				reward.name, reward.community_group
+			)
+		)
+	if reward.total_quantity and reward.redeemed_quantity + redemption.quantity > reward.total_quantity:
+		refuse(
+			_("Only {0} of reward {1} are left").format(
+				max(reward.total_quantity - reward.redeemed_quantity, 0), reward.name
+			)
+		)
+	if reward.per_member_limit:
+		already = redeemed_by_member(reward.name, redemption.member, excluding=redemption.name)
+		if already + redemption.quantity > reward.per_member_limit:
+			refuse(
+				_("Member {0} may redeem reward {1} {2} times and has redeemed it {3} times").format(
+					redemption.member, reward.name, reward.per_member_limit, already
+				)
+			)
+	if reward.reward_type in STOCK_TYPES:
+		warehouse = issuing_warehouse(redemption, reward)
+		in_stock = stock_available(reward.item, warehouse)
+		if in_stock < redemption.quantity:
+			refuse(_("Only {0} of {1} in stock at {2}").format(in_stock, reward.item, warehouse))
+
+
+def issuing_warehouse(redemption, reward) -> str:
+	return redemption.store or reward.source_warehouse
+
+
+def redeemed_by_member(reward: str, member: str, excluding: str | None = None) -> int:
+	result = frappe.db.sql(
+		"""select coalesce(sum(quantity), 0) from `tabReward Redemption`
+		where reward = %s and member = %s and docstatus = 1 and name != %s""",
+		(reward, member, excluding or ""),
+	)
+	return int(result[0][0])
+
+
+def stock_available(item: str, warehouse: str) -> float:
+	return flt(frappe.db.get_value("Bin", {"item_code": item, "warehouse": warehouse}, "actual_qty"))
+
+
+def redeem(redemption) -> None:
+	reward = lock_reward(redemption.reward)
+	check_available(redemption, reward)
+	voucher = Voucher(redemption.doctype, redemption.name, redemption.company)
+	if redemption.points:
+		debit(
+			redemption.member,
+			redemption.points,
+			"Redeem",
+			voucher,
+			key=f"{redemption.doctype}:{redemption.name}:redeem",
+			remarks=_("Reward {0} × {1}").format(reward.name, redemption.quantity),
+		)
+	if reward.reward_type == "Stock Item":
+		redemption.db_set("stock_entry", _issue_stock(redemption, reward))
+	elif reward.reward_type == "Points + Cash":
+		redemption.db_set("sales_invoice", _invoice_cash_part(redemption, reward))
+	elif reward.reward_type == "Coupon":
+		redemption.db_set("coupon_code", issue_code(reward.coupon_campaign, redemption.member))
+	frappe.db.sql(
+		"update `tabLoyalty Reward` set redeemed_quantity = redeemed_quantity + %s where name = %s",
+		(redemption.quantity, reward.name),
+	)
+
+
+def check_cancellable(redemption) -> None:
+	if redemption.coupon_code and frappe.db.get_value("Coupon Code", redemption.coupon_code, "used"):
+		frappe.throw(
+			_("Coupon {0} from this redemption has been used, so the redemption cannot be cancelled").format(
+				redemption.coupon_code
+			),
+			CouponAlreadyUsedError,
+		)
+
+
+def cancel(redemption) -> None:
+	lock_reward(redemption.reward)
+	reverse_voucher(Voucher(redemption.doctype, redemption.name, redemption.company), block_shortfall=True)
+	for doctype, name in (
+		("Stock Entry", redemption.stock_entry),
+		("Sales Invoice", redemption.sales_invoice),
+	):
+		if name and frappe.db.get_value(doctype, name, "docstatus") == 1:
+			document = frappe.get_doc(doctype, name)
+			document.flags.ignore_permissions = True
+			document.cancel()
+	if redemption.coupon_code:
+		void_code(redemption.coupon_code)
+	frappe.db.sql(
+		"update `tabLoyalty Reward` set redeemed_quantity = greatest(redeemed_quantity - %s, 0) where name = %s",
+		(redemption.quantity, redemption.reward),
+	)
+
+
+def _issue_stock(redemption, reward) -> str:
+	entry = frappe.get_doc(
+		{
+			"doctype": "Stock Entry",
+			"stock_entry_type": "Material Issue",
+			"company": redemption.company,
+			"posting_date": redemption.posting_date,
+			"remarks": _("Reward {0} redeemed by {1} ({2})").format(
+				reward.name, redemption.member, redemption.name
+			),
+			"items": [
+				{
+					"item_code": reward.item,
+					"qty": redemption.quantity,
+					"s_warehouse": issuing_warehouse(redemption, reward),
+				}
+			],
+		}
+	)
+	entry.flags.ignore_permissions = True
+	entry.insert()
+	entry.submit()
+	return entry.name
+
+
+def _invoice_cash_part(redemption, reward) -> str:
+	invoice = frappe.get_doc(
+		{
+			"doctype": "Sales Invoice",
+			"company": redemption.company,
+			"customer": frappe.db.get_value("Loyalty Member", redemption.member, "customer"),
+			"posting_date": redemption.posting_date,
+			"update_stock": 1,
+			"set_warehouse": issuing_warehouse(redemption, reward),
+			"remarks": _("Cash part of reward {0} ({1})").format(reward.name, redemption.name),
+			"items": [
+				{
+					"item_code": reward.item,
+					"qty": redemption.quantity,
+					"rate": reward.cash_amount,
+					"warehouse": issuing_warehouse(redemption, reward),
+				}
+			],
+		}
+	)
+	invoice.flags.ignore_permissions = True
+	invoice.insert()
+	invoice.submit()
+	return invoice.name
