@@ -41,6 +41,7 @@ scheduler_events = {
 		"loyalty_app.loyalty.services.tiers.review_tiers",
 		"loyalty_app.loyalty.services.expiry.refresh_expiry_reminders",
 		"loyalty_app.rewards.services.campaigns.post_birthday_bonuses",
+		"loyalty_app.insight.services.lifecycle.refresh_stages",
 	],
 }
 

@@ -15,6 +15,7 @@ from frappe.utils import cint, flt, get_datetime, getdate
 
 from loyalty_app.engine.points import clawback_points
 from loyalty_app.engine.rules import EarnContext, EarningRule, Line, evaluate
+from loyalty_app.insight.services.lifecycle import refresh_member
 from loyalty_app.loyalty.services.ledger import (
 	LEDGER,
 	InsufficientPointsError,
@@ -363,9 +364,11 @@ def _add_purchase(member: str, spend: float, on_date) -> None:
 	frappe.db.sql(
 		"""update `tabLoyalty Member` set purchase_count = purchase_count + 1,
 		total_spend = total_spend + %s,
+		first_purchase_date = least(coalesce(first_purchase_date, %s), %s),
 		last_purchase_date = greatest(coalesce(last_purchase_date, %s), %s) where name = %s""",
-		(flt(spend), on_date, on_date, member),
+		(flt(spend), on_date, on_date, on_date, on_date, member),
 	)
+	refresh_member(member)
 
 
 def _add_spend(member: str, amount: float) -> None:
@@ -379,7 +382,7 @@ def recount_purchases(member: str) -> None:
 	customer = frappe.db.get_value(MEMBER, member, "customer")
 	figures = frappe.db.sql(
 		"""select count(if(is_return = 0, 1, null)), coalesce(sum(base_net_total), 0),
-			max(if(is_return = 0, posting_date, null))
+			max(if(is_return = 0, posting_date, null)), min(if(is_return = 0, posting_date, null))
 		from (
 			select is_return, base_net_total, posting_date from `tabSales Invoice`
 			where customer = %(customer)s and docstatus = 1 and is_consolidated = 0
@@ -395,6 +398,12 @@ def recount_purchases(member: str) -> None:
 	frappe.db.set_value(
 		MEMBER,
 		member,
-		{"purchase_count": figures[0], "total_spend": figures[1], "last_purchase_date": figures[2]},
+		{
+			"purchase_count": figures[0],
+			"total_spend": figures[1],
+			"last_purchase_date": figures[2],
+			"first_purchase_date": figures[3],
+		},
 		update_modified=False,
 	)
+	refresh_member(member)

@@ -183,13 +183,20 @@ def issue_code(campaign_name: str, member: str) -> str:
 
 
 def issue_to_segment(
-	campaign_name: str, tier: str | None = None, tag: str | None = None, community_group: str | None = None
+	campaign_name: str,
+	tier: str | None = None,
+	tag: str | None = None,
+	community_group: str | None = None,
+	lifecycle_stage: str | None = None,
 ) -> int:
 	"""Bind one new code to every active, consenting member in the segment who has no unused code yet."""
 	conditions, values = ["m.status = 'Active'", "m.marketing_consent = 1"], {"campaign": campaign_name}
 	if tier:
 		conditions.append("m.tier = %(tier)s")
 		values["tier"] = tier
+	if lifecycle_stage:
+		conditions.append("m.lifecycle_stage = %(stage)s")
+		values["stage"] = lifecycle_stage
 	if tag:
 		conditions.append(
 			"exists (select 1 from `tabLoyalty Member Tag` t where t.parent = m.name and t.tag = %(tag)s)"

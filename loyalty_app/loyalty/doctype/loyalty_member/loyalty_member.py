@@ -22,6 +22,9 @@ SERVICE_FIELDS = (
 	"purchase_count",
 	"total_spend",
 	"referral_code",
+	"lifecycle_stage",
+	"lifecycle_stage_since",
+	"first_purchase_date",
 )
 
 
@@ -57,9 +60,10 @@ class LoyaltyMember(Document):
 			if before:
 				self.set(fieldname, before.get(fieldname))
 			else:
+				field = self.meta.get_field(fieldname)
 				self.set(
 					fieldname,
-					0 if self.meta.get_field(fieldname).fieldtype in ("Int", "Currency", "Check") else None,
+					field.default or (0 if field.fieldtype in ("Int", "Currency", "Check") else None),
 				)
 
 	def validate_unique(self, fieldname: str, label: str):

@@ -18,6 +18,12 @@ frappe.ui.form.on("Coupon Campaign", {
 					{ fieldname: "tier", fieldtype: "Link", options: "Membership Tier", label: __("Tier") },
 					{ fieldname: "tag", fieldtype: "Link", options: "Tag", label: __("Tag") },
 					{
+						fieldname: "lifecycle_stage",
+						fieldtype: "Select",
+						options: ["", "New", "First purchase", "Active", "Loyal", "At risk", "Lapsed", "Won back"],
+						label: __("Lifecycle Stage"),
+					},
+					{
 						fieldname: "community_group",
 						fieldtype: "Link",
 						options: "Community Group",

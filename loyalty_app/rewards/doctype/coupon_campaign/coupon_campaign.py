@@ -49,7 +49,13 @@ class CouponCampaign(Document):
 
 	@frappe.whitelist(methods=["POST"])
 	def issue_to_segment(
-		self, tier: str | None = None, tag: str | None = None, community_group: str | None = None
+		self,
+		tier: str | None = None,
+		tag: str | None = None,
+		community_group: str | None = None,
+		lifecycle_stage: str | None = None,
 	) -> int:
 		self.check_permission("write")
-		return coupons.issue_to_segment(self.name, tier=tier, tag=tag, community_group=community_group)
+		return coupons.issue_to_segment(
+			self.name, tier=tier, tag=tag, community_group=community_group, lifecycle_stage=lifecycle_stage
+		)

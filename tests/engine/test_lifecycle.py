@@ -1,0 +1,53 @@
+from datetime import date, timedelta
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from loyalty_app.engine.lifecycle import History, LifecycleRules, Stage, stage, usual_interval
+
+TODAY = date(2026, 11, 23)
+RULES = LifecycleRules(loyal_min_purchases=5, at_risk_factor=2.0, at_risk_days=90, lapsed_days=180)
+
+
+def ago(days: int) -> date:
+	return TODAY - timedelta(days=days)
+
+
+def test_the_stages_in_order_of_a_members_life():
+	assert stage(History(0, None, None), TODAY, RULES)[0] is Stage.NEW
+	assert stage(History(1, ago(10), ago(10)), TODAY, RULES)[0] is Stage.FIRST_PURCHASE
+	assert stage(History(3, ago(60), ago(5)), TODAY, RULES)[0] is Stage.ACTIVE
+	assert stage(History(6, ago(100), ago(5)), TODAY, RULES)[0] is Stage.LOYAL
+	assert stage(History(1, ago(91), ago(91)), TODAY, RULES)[0] is Stage.AT_RISK
+	assert stage(History(3, ago(300), ago(181)), TODAY, RULES)[0] is Stage.LAPSED
+	assert stage(History(3, ago(300), ago(1), Stage.LAPSED), TODAY, RULES)[0] is Stage.WON_BACK
+
+
+def test_at_risk_uses_the_members_own_rhythm():
+	# buys every 10 days; 25 quiet days is more than 2 x 10
+	weekly, reason = stage(History(4, ago(55), ago(25)), TODAY, RULES)
+	assert weekly is Stage.AT_RISK
+	assert "usually every 10 days" in reason
+	assert usual_interval(History(4, ago(55), ago(25))) == 10
+
+
+@given(
+	count=st.integers(0, 50),
+	first_days=st.integers(0, 1000),
+	gap=st.integers(0, 1000),
+	previous=st.none() | st.sampled_from(list(Stage)),
+)
+def test_stage_is_total_and_at_risk_or_lapsed_always_has_a_reason(count, first_days, gap, previous):
+	last = ago(gap)
+	history = History(
+		count, last - timedelta(days=first_days) if count else None, last if count else None, previous
+	)
+	result, reason = stage(history, TODAY, RULES)
+	assert isinstance(result, Stage)
+	assert bool(reason) == (result in (Stage.AT_RISK, Stage.LAPSED))
+	if (
+		count
+		and gap <= min(RULES.at_risk_days, RULES.lapsed_days)
+		and (usual_interval(history) is None or gap <= usual_interval(history) * 2)
+	):
+		assert result not in (Stage.AT_RISK, Stage.LAPSED, Stage.NEW)
