@@ -46,3 +46,7 @@ scheduler_events = {
 }
 
 doctype_js = {"Customer": "public/js/customer.js"}
+
+portal_menu_items = [
+	{"title": "My Membership", "route": "/my-membership", "reference_doctype": "Loyalty Member"}
+]

@@ -44,6 +44,17 @@ def js_strings() -> set[str]:
 	}
 
 
+TEMPLATE_CALL = re.compile(r'\b_\(\s*"((?:\\.|[^"\\])*)"')
+
+
+def template_strings() -> set[str]:
+	return {
+		match.group(1)
+		for path in APP.rglob("*.html")
+		for match in TEMPLATE_CALL.finditer(path.read_text(encoding="utf-8"))
+	}
+
+
 def desk_labels() -> set[str]:
 	"""What the desk shows from our JSON: DocType, field and Select option labels, workspace labels."""
 	found = set()
@@ -67,7 +78,7 @@ def desk_labels() -> set[str]:
 
 
 def test_every_translatable_string_has_a_zh_translation():
-	ours = python_strings() | js_strings() | desk_labels()
+	ours = python_strings() | js_strings() | template_strings() | desk_labels()
 	missing = sorted(ours - zh_translations().keys() - frappe_and_erpnext_labels())
 	assert not missing, f"add these to loyalty_app/translations/zh.csv: {missing}"
 

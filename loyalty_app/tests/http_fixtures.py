@@ -8,7 +8,7 @@ import json
 
 import frappe
 
-from loyalty_app.install import LOYALTY_INTEGRATION, LOYALTY_USER
+from loyalty_app.install import LOYALTY_INTEGRATION, LOYALTY_MANAGER, LOYALTY_USER
 from loyalty_app.rewards.services.coupons import issue_code
 from loyalty_app.tests.test_coupons_and_campaigns import make_campaign
 from loyalty_app.tests.utils import TEA, make_invoice, make_member, programme
@@ -26,6 +26,69 @@ def api_user(email: str, *roles: str) -> dict:
 	user.api_secret = secret
 	user.save(ignore_permissions=True)
 	return {"user": email, "token": f"{user.api_key}:{secret}"}
+
+
+PASSWORD = "Loyalty-Portal-2026!"
+
+
+def portal_user(email: str, member: str, language: str = "en") -> dict:
+	"""A website user (no desk roles) linked to the member as its portal login."""
+	if not frappe.db.exists("User", email):
+		frappe.get_doc(
+			{
+				"doctype": "User",
+				"email": email,
+				"first_name": email.split("@")[0],
+				"user_type": "Website User",
+				"send_welcome_email": 0,
+				"language": language,
+				"new_password": PASSWORD,
+			}
+		).insert(ignore_permissions=True)
+	frappe.db.sql("update `tabLoyalty Member` set user = null where user = %s", email)
+	frappe.db.set_value("Loyalty Member", member, "user", email)
+	return {"user": email, "password": PASSWORD, "member": member}
+
+
+def desk_user_in_chinese(email: str) -> dict:
+	if not frappe.db.exists("User", email):
+		user = frappe.get_doc(
+			{
+				"doctype": "User",
+				"email": email,
+				"first_name": "Manager",
+				"send_welcome_email": 0,
+				"language": "zh",
+				"new_password": PASSWORD,
+			}
+		).insert(ignore_permissions=True)
+		user.add_roles(LOYALTY_MANAGER)
+	return {"user": email, "password": PASSWORD}
+
+
+WEBHOOK_RECEIVER = "http://127.0.0.1:8019/loyalty-events"
+
+
+def earn_webhook() -> str:
+	"""A standard Frappe Webhook that posts every Earn ledger entry to the HTTP test's receiver."""
+	name = "_LP earned points to the test receiver"
+	if not frappe.db.exists("Webhook", {"name": name}):
+		frappe.get_doc(
+			{
+				"doctype": "Webhook",
+				"__newname": name,
+				"webhook_doctype": "Points Ledger Entry",
+				"webhook_docevent": "after_insert",
+				"condition": "doc.entry_type == 'Earn'",
+				"request_url": WEBHOOK_RECEIVER,
+				"request_method": "POST",
+				"request_structure": "JSON",
+				"webhook_json": '{"member": "{{ doc.member }}", "entry_type": "{{ doc.entry_type }}", '
+				'"points": {{ doc.points }}, "voucher_no": "{{ doc.voucher_no }}"}',
+				"enabled": 1,
+			}
+		).insert(ignore_permissions=True)
+	return WEBHOOK_RECEIVER
 
 
 def prepare(path: str) -> None:
@@ -50,7 +113,14 @@ def prepare(path: str) -> None:
 		group = "_LP HTTP Group"
 		if not frappe.db.exists("Community Group", group):
 			frappe.get_doc({"doctype": "Community Group", "group_name": group}).insert()
+		portal = {
+			"member_a": portal_user("member-a@loyalty.test", rich, language="zh"),
+			"member_b": portal_user("member-b@loyalty.test", poor),
+		}
 		fixture = {
+			**portal,
+			"webhook_receiver": earn_webhook(),
+			"desk_zh": desk_user_in_chinese("manager-zh@loyalty.test"),
 			"integration": api_user("api@loyalty.test", LOYALTY_INTEGRATION),
 			"clerk": api_user("clerk-api@loyalty.test", LOYALTY_USER),
 			"rich": rich,
