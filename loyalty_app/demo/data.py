@@ -77,6 +77,7 @@ def setup_demo_site() -> None:
 	create_demo_sales()
 	create_rewards_and_campaigns()
 	create_community()
+	create_portal_login()
 	frappe.db.commit()  # nosemgrep: a bench execute command commits what it wrote
 
 
@@ -412,3 +413,25 @@ def create_community() -> None:
 		).insert()
 	for member in frappe.get_all("Loyalty Member", pluck="name", limit=3):
 		join(group, member)
+
+
+PORTAL_USER = ("member@demo.local", "Tea-Member-2026")
+
+
+def create_portal_login() -> None:
+	"""The first demo member can log in to the website and see /my-membership."""
+	email, password = PORTAL_USER
+	if not frappe.db.exists("User", email):
+		frappe.get_doc(
+			{
+				"doctype": "User",
+				"email": email,
+				"first_name": "Li Wei",
+				"user_type": "Website User",
+				"send_welcome_email": 0,
+				"new_password": password,
+			}
+		).insert(ignore_permissions=True)
+	member = frappe.db.get_value("Loyalty Member", {"customer": CUSTOMERS[0][0]})
+	if member and not frappe.db.get_value("Loyalty Member", member, "user"):
+		frappe.db.set_value("Loyalty Member", member, "user", email)
