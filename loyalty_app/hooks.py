@@ -42,6 +42,7 @@ scheduler_events = {
 		"loyalty_app.loyalty.services.expiry.refresh_expiry_reminders",
 		"loyalty_app.rewards.services.campaigns.post_birthday_bonuses",
 		"loyalty_app.insight.services.lifecycle.refresh_stages",
+		"loyalty_app.insight.services.rfm.refresh_rfm",
 	],
 }
 

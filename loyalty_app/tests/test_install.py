@@ -22,6 +22,13 @@ class TestInstall(FrappeTestCase):
 		blocks = json.loads(workspace.content)
 		shortcut_blocks = {b["data"]["shortcut_name"] for b in blocks if b["type"] == "shortcut"}
 		self.assertEqual(shortcut_blocks, {s.label for s in workspace.shortcuts})
+		for card in workspace.number_cards:
+			self.assertTrue(frappe.db.exists("Number Card", card.number_card_name), card.number_card_name)
+		for chart in workspace.charts:
+			self.assertTrue(frappe.db.exists("Dashboard Chart", chart.chart_name), chart.chart_name)
+		for link in workspace.links:
+			if link.type == "Link":
+				self.assertTrue(frappe.db.exists(link.link_type, link.link_to), link.link_to)
 		for shortcut in workspace.shortcuts:
 			target_doctype = "Page" if shortcut.type == "Page" else "DocType"
 			self.assertTrue(frappe.db.exists(target_doctype, shortcut.link_to), shortcut.link_to)

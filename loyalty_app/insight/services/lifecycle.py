@@ -11,6 +11,7 @@ import frappe
 from frappe.utils import getdate, now_datetime
 
 from loyalty_app.engine.lifecycle import History, LifecycleRules, Stage, stage
+from loyalty_app.rewards.services.coupons import insert_codes
 
 MEMBER = "Loyalty Member"
 STAGE_CHUNK = 10_000
@@ -140,8 +141,29 @@ def refresh_stages(today: date | None = None) -> dict[str, int]:
 			where s.to_stage <> coalesce(s.from_stage, '')""",
 			params,
 		)
+		offer_win_back(today)
 		frappe.db.commit()  # nosemgrep: one transaction per chunk keeps the job restartable
 		after = last
 	frappe.db.sql("drop temporary table if exists loyalty_stage")
 	frappe.logger("loyalty_app").info(f"Lifecycle stages {today}: {changed}")
 	return changed
+
+
+def offer_win_back(today: date) -> int:
+	"""Members of the current chunk who just became at risk get a win-back code, once per cool-down."""
+	settings = frappe.get_cached_doc("Loyalty Settings")
+	if not settings.win_back_campaign:
+		return 0
+	members = frappe.db.sql_list(
+		"""select m.name from loyalty_stage s join `tabLoyalty Member` m on m.name = s.member
+		where s.to_stage = 'At risk' and coalesce(s.from_stage, '') <> 'At risk'
+			and m.marketing_consent = 1 and m.status = 'Active'
+			and (m.last_win_back_on is null or m.last_win_back_on <= %s - interval %s day)""",
+		(today, settings.win_back_cooldown_days or 0),
+	)
+	if members:
+		insert_codes(frappe.get_doc("Coupon Campaign", settings.win_back_campaign), members)
+		frappe.db.sql(
+			"update `tabLoyalty Member` set last_win_back_on = %s where name in %s", (today, tuple(members))
+		)
+	return len(members)

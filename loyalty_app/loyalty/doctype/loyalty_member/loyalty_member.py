@@ -25,6 +25,9 @@ SERVICE_FIELDS = (
 	"lifecycle_stage",
 	"lifecycle_stage_since",
 	"first_purchase_date",
+	"rfm_segment",
+	"rfm_scores",
+	"last_win_back_on",
 )
 
 

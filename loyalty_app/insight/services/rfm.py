@@ -1,0 +1,62 @@
+"""Nightly RFM: recency, frequency and monetary quintiles over the settings' window, and the segment.
+
+Set-based: one query scores every member who bought in the window (NTILE(5) per dimension) and names
+the segment with the rules of engine.rfm.segment (a test holds the two to agreement); one UPDATE writes
+them; members without a purchase in the window are cleared, or marked Lost if they ever bought.
+"""
+
+from datetime import date
+
+import frappe
+from frappe.utils import add_months, getdate
+
+SEGMENT_SQL = """
+	case
+		when r >= 4 and f >= 4 then 'Champions'
+		when r <= 2 and f >= 4 and m >= 4 then 'Can''t lose'
+		when r <= 2 and f >= 3 then 'At risk'
+		when r >= 3 and f >= 3 then 'Loyal'
+		when r >= 4 and f = 1 then 'New'
+		when r >= 3 then 'Potential'
+		when r = 1 then 'Lost'
+		else 'Hibernating'
+	end"""
+
+
+def refresh_rfm(today: date | None = None) -> int:
+	"""Returns how many members were scored."""
+	today = getdate(today)
+	months = frappe.db.get_single_value("Loyalty Settings", "rfm_window_months") or 12
+	params = {"since": add_months(today, -months), "today": today}
+	frappe.db.commit()  # nosemgrep: the work table is DDL, which Frappe allows only between transactions
+	frappe.db.sql("drop temporary table if exists loyalty_rfm")
+	frappe.db.sql(
+		f"""create temporary table loyalty_rfm (primary key (member)) as
+		select member, r, f, m, {SEGMENT_SQL} as segment from (
+			select member,
+				ntile(5) over (order by last_purchase asc, member) as r,
+				ntile(5) over (order by purchases asc, member) as f,
+				ntile(5) over (order by spend asc, member) as m
+			from (
+				select e.member, max(e.posting_datetime) as last_purchase,
+					sum(e.entry_type = 'Earn') - sum(e.entry_type = 'Reverse' and e.qualifying_amount < 0
+						and e.idempotency_key like 'reverse:%%') as purchases,
+					sum(e.qualifying_amount) as spend
+				from `tabPoints Ledger Entry` e
+				where e.posting_datetime >= %(since)s and e.posting_datetime < %(today)s + interval 1 day
+					and (e.entry_type = 'Earn' or (e.entry_type = 'Reverse' and e.qualifying_amount <> 0))
+				group by e.member
+				having purchases > 0
+			) activity
+		) scored""",
+		params,
+	)
+	scored = frappe.db.sql("select count(*) from loyalty_rfm")[0][0]
+	frappe.db.sql(
+		"""update `tabLoyalty Member` m left join loyalty_rfm s on s.member = m.name
+		set m.rfm_segment = coalesce(s.segment, if(m.purchase_count > 0, 'Lost', null)),
+			m.rfm_scores = if(s.member is null, null, concat(s.r, '-', s.f, '-', s.m))"""
+	)
+	frappe.db.commit()  # nosemgrep
+	frappe.db.sql("drop temporary table if exists loyalty_rfm")
+	return scored

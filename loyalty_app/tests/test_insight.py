@@ -1,0 +1,86 @@
+"""RFM segments, churn warning with win-back offers, and the points liability report."""
+
+import frappe
+from frappe.tests.utils import FrappeTestCase
+from frappe.utils import add_days, today
+
+from loyalty_app.engine.rfm import Segment, segment
+from loyalty_app.insight.report.churn_warning.churn_warning import execute as churn_warning
+from loyalty_app.insight.report.points_liability.points_liability import execute as points_liability
+from loyalty_app.insight.services.lifecycle import refresh_stages
+from loyalty_app.insight.services.rfm import refresh_rfm
+from loyalty_app.tests.test_coupons_and_campaigns import make_campaign
+from loyalty_app.tests.test_lifecycle import set_history
+from loyalty_app.tests.utils import TEA, make_invoice, make_member, programme
+
+
+class TestRFM(FrappeTestCase):
+	def test_segments_follow_the_engine_and_reward_recent_frequent_big_spenders(self):
+		with programme():
+			champion = make_member()
+			for _ in range(6):
+				make_invoice(champion, [(TEA, 1, 5000)])
+			gone = make_member()
+			make_invoice(gone, [(TEA, 1, 10)])
+			frappe.db.sql(
+				"update `tabPoints Ledger Entry` set posting_datetime = posting_datetime - interval 400 day where member = %s",
+				gone,
+			)
+			refresh_rfm()
+
+		members = frappe.get_all(
+			"Loyalty Member",
+			filters={"rfm_scores": ("is", "set")},
+			fields=["name", "rfm_scores", "rfm_segment"],
+		)
+		self.assertTrue(members)
+		for member in members:
+			r, f, m = (int(score) for score in member.rfm_scores.split("-"))
+			self.assertEqual(member.rfm_segment, segment(r, f, m).value, member.name)
+		self.assertEqual(
+			frappe.db.get_value("Loyalty Member", champion, "rfm_segment"), Segment.CHAMPIONS.value
+		)
+		self.assertEqual(
+			frappe.db.get_value("Loyalty Member", gone, ["rfm_segment", "rfm_scores"]), ("Lost", None)
+		)
+
+
+class TestChurnWarning(FrappeTestCase):
+	def test_new_at_risk_members_are_listed_with_a_reason_and_offered_a_win_back_code_once(self):
+		campaign = make_campaign("_LP Win Back Offer")
+		member = make_member(marketing_consent=1)
+		set_history(member, 3, 200, 120, "Active")
+		with programme(win_back_campaign=campaign, win_back_cooldown_days=90):
+			refresh_stages()
+			_columns, rows = churn_warning({"date": today()})
+			ours = [row for row in rows if row.member == member]
+			self.assertEqual(len(ours), 1)
+			self.assertTrue(ours[0].reason.startswith("No purchase for 120 days"))
+			codes = frappe.get_all(
+				"Coupon Code", filters={"coupon_campaign": campaign, "loyalty_member": member}
+			)
+			self.assertEqual(len(codes), 1)
+			# back to active and at risk again within the cool-down: no second code
+			frappe.db.set_value("Loyalty Member", member, "lifecycle_stage", "Active")
+			refresh_stages(add_days(today(), 1))
+		self.assertEqual(
+			frappe.db.count("Coupon Code", {"coupon_campaign": campaign, "loyalty_member": member}), 1
+		)
+
+
+class TestPointsLiability(FrappeTestCase):
+	def test_outstanding_points_reconcile_with_member_balances(self):
+		with programme(point_value=0.1):
+			member = make_member()
+			make_invoice(member, [(TEA, 1, 300)])
+			_columns, rows, _message, _chart, summary = points_liability(
+				{"from_date": today(), "to_date": today()}
+			)
+		balances = frappe.db.sql("select sum(points_balance) from `tabLoyalty Member`")[0][0]
+		outstanding = next(s["value"] for s in summary if s["label"] == "Outstanding Points")
+		self.assertEqual(outstanding, balances)
+		self.assertEqual(sum(r.outstanding_points for r in rows), balances)
+		self.assertAlmostEqual(
+			next(s["value"] for s in summary if s["label"] == "Outstanding Value"), balances * 0.1, 2
+		)
+		self.assertGreaterEqual(next(s["value"] for s in summary if s["label"] == "Earned"), 300)
