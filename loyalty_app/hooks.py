@@ -48,6 +48,8 @@ scheduler_events = {
 
 doctype_js = {"Customer": "public/js/customer.js"}
 
+page_js = {"point-of-sale": "public/js/pos_loyalty.js"}
+
 portal_menu_items = [
 	{"title": "My Membership", "route": "/my-membership", "reference_doctype": "Loyalty Member"}
 ]

@@ -17,11 +17,13 @@ def before_install() -> None:
 def after_install() -> None:
 	create_roles()
 	sync_custom_fields()
+	let_clerks_run_a_till()
 
 
 def after_migrate() -> None:
 	create_roles()
 	sync_custom_fields()
+	let_clerks_run_a_till()
 
 
 def before_uninstall() -> None:
@@ -131,6 +133,21 @@ def create_points_mode_of_payment() -> None:
 		frappe.get_doc(
 			{"doctype": "Mode of Payment", "mode_of_payment": POINTS_MODE_OF_PAYMENT, "type": "General"}
 		).insert(ignore_permissions=True)
+
+
+TILL_DOCTYPES = ("POS Opening Entry", "POS Closing Entry")
+
+
+def let_clerks_run_a_till() -> None:
+	"""ERPNext lets only Sales and System Managers open and close a POS session; our store clerk role
+	(Loyalty User) gets the same on those two DocTypes, so a clerk needs no manager role to work a till."""
+	from frappe.permissions import add_permission, update_permission_property
+
+	for doctype in TILL_DOCTYPES:
+		if not frappe.db.exists("Custom DocPerm", {"parent": doctype, "role": LOYALTY_USER, "permlevel": 0}):
+			add_permission(doctype, LOYALTY_USER, 0)
+		for ptype in ("read", "create", "write", "submit"):
+			update_permission_property(doctype, LOYALTY_USER, 0, ptype, 1, validate=False)
 
 
 def has_app_permission() -> bool:

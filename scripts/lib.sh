@@ -66,6 +66,33 @@ ensure_dev_tools() {
 			'unittest-xml-reporting~=3.2' 'schemathesis~=3.39'"
 }
 
+# Debian's Chromium for the browser test, and the test's node packages.
+ensure_browser_tools() {
+	if ! command -v chromium >/dev/null 2>&1; then
+		[ "$(id -u)" = 0 ] || die "the browser test needs Chromium: apt-get install chromium"
+		say "Installing Chromium for the browser test"
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+	fi
+	(cd "$LOYALTY_SRC/tests/browser" && npm ci --silent --no-audit --no-fund >/dev/null)
+}
+
+# Serve a site in the background on a port; its pid goes to logs/loyalty-serve-<port>.pid.
+serve_site() {
+	local site=$1 port=$2
+	as_bench_user "nohup bench --site $site serve --port $port >$LOYALTY_BENCH/logs/loyalty-serve-$port.log 2>&1 \
+		& echo \$! >$LOYALTY_BENCH/logs/loyalty-serve-$port.pid"
+	for _ in $(seq 60); do curl -fsS "http://127.0.0.1:$port/api/method/ping" >/dev/null 2>&1 && return 0; sleep 1; done
+	die "site $site did not answer on port $port"
+}
+
+stop_served() {
+	local pidfile
+	for pidfile in "$LOYALTY_BENCH"/logs/loyalty-serve-*.pid "$LOYALTY_BENCH"/logs/loyalty-test-worker.pid; do
+		[ -f "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null && rm -f "$pidfile"
+	done
+	return 0
+}
+
 # Drop (if present) and create a site with erpnext and loyalty_app installed.
 fresh_site() {
 	local site=$1

@@ -49,3 +49,18 @@ class TestInstall(FrappeTestCase):
 			for fieldname in ("loyalty_member", "loyalty_points_redeemed", "loyalty_points_earned"):
 				self.assertTrue(meta.has_field(fieldname), f"{doctype}.{fieldname}")
 		self.assertEqual(frappe.db.get_value("Mode of Payment", "Loyalty Points", "type"), "General")
+
+	def test_store_clerks_can_open_and_close_a_till(self):
+		for doctype in ("POS Opening Entry", "POS Closing Entry"):
+			for ptype in ("read", "create", "submit"):
+				self.assertTrue(
+					frappe.permissions.has_permission(doctype, ptype, user=self.clerk()), (doctype, ptype)
+				)
+
+	def clerk(self) -> str:
+		email = "_lp_till_clerk@example.com"
+		if not frappe.db.exists("User", email):
+			frappe.get_doc(
+				{"doctype": "User", "email": email, "first_name": "Till", "send_welcome_email": 0}
+			).insert(ignore_permissions=True).add_roles("Loyalty User")
+		return email

@@ -8,6 +8,7 @@ from frappe.utils import add_days, get_datetime, getdate, today
 
 from loyalty_app.loyalty.services.ledger import Voucher, credit
 from loyalty_app.loyalty.services.tiers import all_tiers
+from loyalty_app.utils import lock_row
 
 MEMBERSHIP = "Community Membership"
 
@@ -16,20 +17,13 @@ class JoinRefusedError(frappe.ValidationError):
 	pass
 
 
-def lock_group(group: str):
-	rows = frappe.db.sql("select * from `tabCommunity Group` where name = %s for update", group, as_dict=True)
-	if not rows:
-		frappe.throw(_("Community Group {0} does not exist").format(group), frappe.DoesNotExistError)
-	return rows[0]
-
-
 def active_membership(group: str, member: str) -> str | None:
 	return frappe.db.get_value(MEMBERSHIP, {"community_group": group, "member": member, "status": "Active"})
 
 
 def check_join(membership) -> None:
 	"""The group's rule, capacity and one active membership per member; the group row is locked."""
-	group = lock_group(membership.community_group)
+	group = lock_row("Community Group", membership.community_group)
 
 	def refuse(message: str) -> None:
 		frappe.throw(message, JoinRefusedError, title=_("Cannot join {0}").format(group.name))

@@ -15,6 +15,7 @@ from frappe.utils import flt, getdate
 
 from loyalty_app.loyalty.services.ledger import Voucher, debit, reverse_voucher
 from loyalty_app.rewards.services.coupons import issue_code, void_code
+from loyalty_app.utils import lock_row
 
 STOCK_TYPES = ("Stock Item", "Points + Cash")
 
@@ -25,13 +26,6 @@ class RewardUnavailableError(frappe.ValidationError):
 
 class CouponAlreadyUsedError(frappe.ValidationError):
 	pass
-
-
-def lock_reward(name: str):
-	rows = frappe.db.sql("select * from `tabLoyalty Reward` where name = %s for update", name, as_dict=True)
-	if not rows:
-		frappe.throw(_("Loyalty Reward {0} does not exist").format(name), frappe.DoesNotExistError)
-	return rows[0]
 
 
 def check_available(redemption, reward) -> None:
@@ -103,7 +97,7 @@ def stock_available(item: str, warehouse: str) -> float:
 
 
 def redeem(redemption) -> None:
-	reward = lock_reward(redemption.reward)
+	reward = lock_row("Loyalty Reward", redemption.reward)
 	check_available(redemption, reward)
 	voucher = Voucher(redemption.doctype, redemption.name, redemption.company)
 	if redemption.points:
@@ -138,7 +132,7 @@ def check_cancellable(redemption) -> None:
 
 
 def cancel(redemption) -> None:
-	lock_reward(redemption.reward)
+	lock_row("Loyalty Reward", redemption.reward)
 	reverse_voucher(Voucher(redemption.doctype, redemption.name, redemption.company), block_shortfall=True)
 	for doctype, name in (
 		("Stock Entry", redemption.stock_entry),

@@ -3,9 +3,10 @@ from frappe import _
 from frappe.model.document import Document
 
 from loyalty_app.rewards.services import coupons
+from loyalty_app.utils import CachedFigures, figure
 
 
-class CouponCampaign(Document):
+class CouponCampaign(CachedFigures, Document):
 	def validate(self):
 		if (self.code_length or 0) < 8:
 			frappe.throw(_("Codes need at least 8 random characters to be hard to guess"))
@@ -21,26 +22,13 @@ class CouponCampaign(Document):
 		if rule != self.pricing_rule:
 			self.db_set("pricing_rule", rule)
 
-	def figures(self) -> dict[str, int]:
-		if not hasattr(self, "_figures"):
-			self._figures = coupons.campaign_figures(self.name) if self.name else {}
-		return self._figures
+	issued_count = figure("issued_count")
+	bound_count = figure("bound_count")
+	used_count = figure("used_count")
+	expired_count = figure("expired_count")
 
-	@property
-	def issued_count(self) -> int:
-		return self.figures().get("issued_count", 0)
-
-	@property
-	def bound_count(self) -> int:
-		return self.figures().get("bound_count", 0)
-
-	@property
-	def used_count(self) -> int:
-		return self.figures().get("used_count", 0)
-
-	@property
-	def expired_count(self) -> int:
-		return self.figures().get("expired_count", 0)
+	def compute_figures(self) -> dict:
+		return coupons.campaign_figures(self.name)
 
 	@frappe.whitelist(methods=["POST"])
 	def generate_codes(self, quantity: int) -> None:

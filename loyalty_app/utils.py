@@ -1,0 +1,29 @@
+"""Small helpers shared across the app's modules."""
+
+import frappe
+from frappe import _
+
+
+def lock_row(doctype: str, name: str) -> frappe._dict:
+	"""The document's row, locked for this transaction (SELECT ... FOR UPDATE); 404 if it does not exist."""
+	rows = frappe.db.sql(f"select * from `tab{doctype}` where name = %s for update", name, as_dict=True)
+	if not rows:
+		frappe.throw(_("{0} {1} does not exist").format(_(doctype), name), frappe.DoesNotExistError)
+	return rows[0]
+
+
+class CachedFigures:
+	"""For DocTypes whose read-only virtual fields all come from one query: define compute_figures()."""
+
+	def compute_figures(self) -> dict:
+		raise NotImplementedError
+
+	def figures(self) -> dict:
+		if not hasattr(self, "_figures"):
+			self._figures = self.compute_figures() if self.name else {}
+		return self._figures
+
+
+def figure(fieldname: str) -> property:
+	"""A virtual field whose value is one of the document's figures."""
+	return property(lambda doc: doc.figures().get(fieldname, 0))
