@@ -240,17 +240,21 @@ class TestRedemption(FrappeTestCase):
 
 
 class TestConsolidation(FrappeTestCase):
-	def test_pos_invoices_consolidated_into_a_sales_invoice_earn_once(self):
-		from erpnext.accounts.doctype.pos_invoice_merge_log.pos_invoice_merge_log import (
-			consolidate_pos_invoices,
-			get_all_unconsolidated_invoices,
+	def test_closing_the_till_consolidates_pos_invoices_without_earning_twice(self):
+		from erpnext.accounts.doctype.pos_closing_entry.pos_closing_entry import (
+			make_closing_entry_from_opening,
 		)
 
 		member = make_member()
+		till = f"_LP Closing Till {frappe.generate_hash(length=6)}"
 		with programme():
-			pos_invoice = make_invoice(member, [(TEA, 1, 45)], doctype="POS Invoice")
-			ours = [i for i in get_all_unconsolidated_invoices() if i.pos_invoice == pos_invoice.name]
-			consolidate_pos_invoices(pos_invoices=ours)
+			pos_invoice = make_invoice(member, [(TEA, 1, 45)], doctype="POS Invoice", pos_profile=till)
+			opening = frappe.get_doc(
+				"POS Opening Entry", {"pos_profile": till, "status": "Open", "docstatus": 1}
+			)
+			closing = make_closing_entry_from_opening(opening)
+			closing.insert()
+			closing.submit()
 
 		consolidated = frappe.db.get_value("POS Invoice", pos_invoice.name, "consolidated_invoice")
 		self.assertTrue(consolidated)

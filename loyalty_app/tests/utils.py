@@ -70,6 +70,7 @@ def make_invoice(
 	lines: list[tuple[str, float, float]],
 	doctype: str = "Sales Invoice",
 	submit: bool = True,
+	pos_profile: str | None = None,
 	**fields,
 ):
 	"""An invoice for the member's customer with lines of (item_code, qty, rate)."""
@@ -88,7 +89,7 @@ def make_invoice(
 		}
 	)
 	if doctype == "POS Invoice":
-		invoice.pos_profile = ensure_pos_profile()
+		invoice.pos_profile = ensure_pos_profile(pos_profile or "_LP Till")
 		invoice.is_pos = 1
 	invoice.set_missing_values()
 	invoice.calculate_taxes_and_totals()
@@ -119,8 +120,7 @@ def make_return(invoice, qty_by_item: dict[str, float]):
 	return credit_note
 
 
-def ensure_pos_profile() -> str:
-	name = "_LP Till"
+def ensure_pos_profile(name: str = "_LP Till") -> str:
 	if not frappe.db.exists("POS Profile", name):
 		create_pos_profile(name)
 	if not frappe.db.exists("POS Opening Entry", {"pos_profile": name, "status": "Open", "docstatus": 1}):
