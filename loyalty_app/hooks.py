@@ -43,6 +43,7 @@ scheduler_events = {
 		"loyalty_app.rewards.services.campaigns.post_birthday_bonuses",
 		"loyalty_app.insight.services.lifecycle.refresh_stages",
 		"loyalty_app.insight.services.rfm.refresh_rfm",
+		"loyalty_app.insight.services.accounting.post_points_liability",
 	],
 }
 

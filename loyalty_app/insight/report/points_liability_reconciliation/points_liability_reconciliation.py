@@ -1,0 +1,42 @@
+"""For each company with points accounting: ledger points × value against the liability account."""
+
+from frappe import _
+
+from loyalty_app.insight.services.accounting import accounting_setups, reconciliation
+
+
+def execute(filters: dict | None = None) -> tuple[list, list]:
+	return columns(), [reconciliation(setup.company) for setup in accounting_setups()]
+
+
+def columns() -> list[dict]:
+	return [
+		{
+			"fieldname": "company",
+			"label": _("Company"),
+			"fieldtype": "Link",
+			"options": "Company",
+			"width": 180,
+		},
+		{"fieldname": "posted_through", "label": _("Posted Through"), "fieldtype": "Date", "width": 120},
+		{
+			"fieldname": "opening_points",
+			"label": _("Opening Points (Book by Hand)"),
+			"fieldtype": "Int",
+			"width": 150,
+		},
+		{
+			"fieldname": "outstanding_points",
+			"label": _("Points Since Start"),
+			"fieldtype": "Int",
+			"width": 140,
+		},
+		{"fieldname": "ledger_value", "label": _("Ledger Value"), "fieldtype": "Currency", "width": 140},
+		{
+			"fieldname": "liability_balance",
+			"label": _("Liability Account Balance"),
+			"fieldtype": "Currency",
+			"width": 170,
+		},
+		{"fieldname": "difference", "label": _("Difference"), "fieldtype": "Currency", "width": 120},
+	]
