@@ -11,7 +11,7 @@ from loyalty_app.insight.services.lifecycle import refresh_stages
 from loyalty_app.insight.services.rfm import refresh_rfm
 from loyalty_app.tests.test_coupons_and_campaigns import make_campaign
 from loyalty_app.tests.test_lifecycle import set_history
-from loyalty_app.tests.utils import TEA, make_invoice, make_member, programme
+from loyalty_app.tests.utils import TEA, company, make_invoice, make_member, programme
 
 
 class TestRFM(FrappeTestCase):
@@ -84,3 +84,5 @@ class TestPointsLiability(FrappeTestCase):
 			next(s["value"] for s in summary if s["label"] == "Outstanding Value"), balances * 0.1, 2
 		)
 		self.assertGreaterEqual(next(s["value"] for s in summary if s["label"] == "Earned"), 300)
+		_columns, by_company, _message, _chart, _summary = points_liability({"company": company()})
+		self.assertEqual(sum(r.outstanding_points for r in by_company), balances)

@@ -38,6 +38,8 @@ def active_campaigns(campaign_type: str, on_date: date | None = None) -> list:
 				"referrer_points",
 				"multiplier",
 				"birthday_rule",
+				"lifecycle_stage",
+				"rfm_segment",
 				"valid_from",
 				"valid_to",
 			],
@@ -54,10 +56,13 @@ def award(campaign: str, member: str, points: int, key: str, remarks: str) -> st
 	if existing := entry_by_key(key):
 		return existing
 	budget = frappe.db.sql(
-		"select budget_points, per_member_budget, points_issued from `tabPoints Campaign` where name = %s for update",
+		"""select budget_points, per_member_budget, points_issued, lifecycle_stage, rfm_segment
+		from `tabPoints Campaign` where name = %s for update""",
 		campaign,
 		as_dict=True,
 	)[0]
+	if not in_segment(member, budget.lifecycle_stage, budget.rfm_segment):
+		return None
 	if budget.budget_points and budget.points_issued + points > budget.budget_points:
 		return None
 	if budget.per_member_budget and awarded_to(campaign, member) + points > budget.per_member_budget:
@@ -68,6 +73,14 @@ def award(campaign: str, member: str, points: int, key: str, remarks: str) -> st
 		(points, campaign),
 	)
 	return entry
+
+
+def in_segment(member: str, lifecycle_stage: str | None, rfm_segment: str | None) -> bool:
+	"""Whether the member is in the campaign's segment (no segment set: everyone is)."""
+	if not (lifecycle_stage or rfm_segment):
+		return True
+	stage, segment = frappe.db.get_value("Loyalty Member", member, ["lifecycle_stage", "rfm_segment"])
+	return (not lifecycle_stage or stage == lifecycle_stage) and (not rfm_segment or segment == rfm_segment)
 
 
 def awarded_to(campaign: str, member: str) -> int:
@@ -208,6 +221,8 @@ def post_birthday_bonuses(on_date: date | None = None) -> int:
 			"expiry": settings.expiry_date(today),
 			"room": int(room),
 			"per_member": budget.per_member_budget or 0,
+			"stage": campaign.lifecycle_stage or "",
+			"segment": campaign.rfm_segment or "",
 		}
 		frappe.db.sql(
 			f"""insert into `tabPoints Ledger Entry` (name, creation, modified, owner, modified_by, docstatus,
@@ -220,6 +235,7 @@ def post_birthday_bonuses(on_date: date | None = None) -> int:
 			from `tabLoyalty Member` m
 			where m.status = 'Active' and m.points_debt = 0 and m.birthday is not null
 				and month(m.birthday) = %(month)s {day_condition}
+				and (%(stage)s = '' or m.lifecycle_stage = %(stage)s) and (%(segment)s = '' or m.rfm_segment = %(segment)s)
 				and not exists (select 1 from `tabPoints Ledger Entry` e
 					where e.idempotency_key = concat('birthday:', %(campaign)s, ':', %(year)s, ':', m.name))
 				and (%(per_member)s = 0 or %(points)s + (select coalesce(sum(b.points), 0)

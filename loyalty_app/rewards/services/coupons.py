@@ -188,6 +188,7 @@ def issue_to_segment(
 	tag: str | None = None,
 	community_group: str | None = None,
 	lifecycle_stage: str | None = None,
+	rfm_segment: str | None = None,
 ) -> int:
 	"""Bind one new code to every active, consenting member in the segment who has no unused code yet."""
 	conditions, values = ["m.status = 'Active'", "m.marketing_consent = 1"], {"campaign": campaign_name}
@@ -197,6 +198,9 @@ def issue_to_segment(
 	if lifecycle_stage:
 		conditions.append("m.lifecycle_stage = %(stage)s")
 		values["stage"] = lifecycle_stage
+	if rfm_segment:
+		conditions.append("m.rfm_segment = %(segment)s")
+		values["segment"] = rfm_segment
 	if tag:
 		conditions.append(
 			"exists (select 1 from `tabLoyalty Member Tag` t where t.parent = m.name and t.tag = %(tag)s)"

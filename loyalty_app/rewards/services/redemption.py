@@ -45,7 +45,22 @@ def check_available(redemption, reward) -> None:
 				reward.name, reward.valid_from or "", reward.valid_to or ""
 			)
 		)
-	member = frappe.db.get_value("Loyalty Member", redemption.member, ["tier", "status"], as_dict=True)
+	member = frappe.db.get_value(
+		"Loyalty Member",
+		redemption.member,
+		["tier", "status", "lifecycle_stage", "rfm_segment"],
+		as_dict=True,
+	)
+	for segment_field, label in (
+		("lifecycle_stage", _("lifecycle stage")),
+		("rfm_segment", _("RFM segment")),
+	):
+		if reward.get(segment_field) and member.get(segment_field) != reward.get(segment_field):
+			refuse(
+				_("Reward {0} is only for members in {1} {2}").format(
+					reward.name, label, _(reward.get(segment_field))
+				)
+			)
 	allowed_tiers = frappe.get_all("Loyalty Reward Tier", filters={"parent": reward.name}, pluck="tier")
 	if allowed_tiers and member.tier not in allowed_tiers:
 		refuse(_("Reward {0} is only for tiers {1}").format(reward.name, ", ".join(allowed_tiers)))

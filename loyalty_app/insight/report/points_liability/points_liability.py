@@ -8,24 +8,28 @@ import frappe
 from frappe import _
 from frappe.utils import flt, getdate
 
+from loyalty_app.insight.services.accounting import company_condition
 from loyalty_app.loyalty.services.settings import get_settings
 
 
 def execute(filters: dict | None = None):
 	filters = frappe._dict(filters or {})
 	point_value = float(get_settings().point_value)
+	company_sql, company_values = (
+		company_condition(filters.company) if filters.get("company") else ("1 = 1", [])
+	)
 	rows = frappe.db.sql(
-		"""select coalesce(date_format(expiry_date, '%%Y-%%m'), %s) as expiry_month,
+		f"""select coalesce(date_format(expiry_date, '%%Y-%%m'), %s) as expiry_month,
 			sum(remaining_points) as outstanding_points, count(distinct member) as members
-		from `tabPoints Ledger Entry` where remaining_points > 0
+		from `tabPoints Ledger Entry` where remaining_points > 0 and {company_sql}
 		group by expiry_month order by expiry_month""",
-		(_("Never"),),
+		[_("Never"), *company_values],
 		as_dict=True,
 	)
 	for row in rows:
 		row.outstanding_points = int(row.outstanding_points)
 		row.outstanding_value = flt(row.outstanding_points * point_value, 2)
-	movement = period_movement(filters.get("from_date"), filters.get("to_date"))
+	movement = period_movement(filters.get("from_date"), filters.get("to_date"), filters.get("company"))
 	summary = [
 		{
 			"label": _("Outstanding Points"),
@@ -46,9 +50,13 @@ def execute(filters: dict | None = None):
 	return columns(), rows, None, None, summary
 
 
-def period_movement(from_date=None, to_date=None) -> dict:
+def period_movement(from_date=None, to_date=None, company=None) -> dict:
 	"""Points earned (net of reversals), redeemed (net of restores) and expired between the dates."""
 	conditions, values = [], {}
+	if company:
+		condition, (value,) = company_condition(company)
+		conditions.append(condition.replace("%s", "%(company)s"))
+		values["company"] = value
 	if from_date:
 		conditions.append("posting_datetime >= %(from_date)s")
 		values["from_date"] = getdate(from_date)

@@ -24,6 +24,12 @@ frappe.ui.form.on("Coupon Campaign", {
 						label: __("Lifecycle Stage"),
 					},
 					{
+						fieldname: "rfm_segment",
+						fieldtype: "Select",
+						options: ["", "Champions", "Loyal", "Potential", "New", "At risk", "Can't lose", "Hibernating", "Lost"],
+						label: __("RFM Segment"),
+					},
+					{
 						fieldname: "community_group",
 						fieldtype: "Link",
 						options: "Community Group",

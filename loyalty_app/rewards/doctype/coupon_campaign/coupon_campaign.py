@@ -42,8 +42,14 @@ class CouponCampaign(CachedFigures, Document):
 		tag: str | None = None,
 		community_group: str | None = None,
 		lifecycle_stage: str | None = None,
+		rfm_segment: str | None = None,
 	) -> int:
 		self.check_permission("write")
 		return coupons.issue_to_segment(
-			self.name, tier=tier, tag=tag, community_group=community_group, lifecycle_stage=lifecycle_stage
+			self.name,
+			tier=tier,
+			tag=tag,
+			community_group=community_group,
+			lifecycle_stage=lifecycle_stage,
+			rfm_segment=rfm_segment,
 		)
