@@ -90,6 +90,15 @@ class TestEarning(FrappeTestCase):
 		self.assertEqual([e.points for e in ledger(member)], [80])
 		self.assertEqual(member_figures(member).points_balance, 80)
 
+	def test_a_frozen_members_sale_goes_through_and_earns_nothing(self):
+		member = make_member()
+		frappe.db.set_value("Loyalty Member", member, "status", "Frozen")
+		with programme():
+			invoice = make_invoice(member, [(TEA, 1, 100)])
+		self.assertEqual(invoice.docstatus, 1)
+		self.assertEqual(ledger(member), [])
+		self.assertEqual(member_figures(member).purchase_count, 1)
+
 	def test_customer_without_membership_earns_nothing(self):
 		from loyalty_app.tests.utils import company
 
@@ -205,6 +214,25 @@ class TestRedemption(FrappeTestCase):
 		self.assertEqual((figures.points_balance, figures.lifetime_redeemed), (120, 0))
 		assert_ledger_consistent(self, member)
 
+	def test_returning_a_pos_invoice_paid_with_points_gives_those_points_back(self):
+		from erpnext.controllers.sales_and_purchase_return import make_return_doc
+
+		member = make_member()
+		with programme(points_per_currency_unit=1, point_value=1):
+			make_invoice(member, [(TEA, 1, 100)])
+			paying = make_invoice(member, [(TEA, 1, 100)], doctype="POS Invoice", loyalty_points_redeemed=50)
+			self.assertEqual(member_figures(member).points_balance, 100 - 50 + 50)
+			credit_note = make_return_doc("POS Invoice", paying.name)
+			refund = {"Cash": -50, "Loyalty Points": -50}
+			for payment in credit_note.payments:
+				payment.amount = refund.pop(payment.mode_of_payment, 0)
+			credit_note.insert()
+			credit_note.submit()
+
+		# the 50 earned on the cash part are taken back, the 50 paid in points come back
+		self.assertEqual(member_figures(member).points_balance, 100)
+		assert_ledger_consistent(self, member)
+
 	def test_redeeming_more_than_the_balance_is_refused_and_changes_nothing(self):
 		member = make_member()
 		with programme():
@@ -247,8 +275,11 @@ class TestConsolidation(FrappeTestCase):
 
 		member = make_member()
 		till = f"_LP Closing Till {frappe.generate_hash(length=6)}"
-		with programme():
-			pos_invoice = make_invoice(member, [(TEA, 1, 45)], doctype="POS Invoice", pos_profile=till)
+		with programme(point_value=1):
+			make_invoice(member, [(TEA, 1, 20)])
+			pos_invoice = make_invoice(
+				member, [(TEA, 1, 45)], doctype="POS Invoice", pos_profile=till, loyalty_points_redeemed=20
+			)
 			opening = frappe.get_doc(
 				"POS Opening Entry", {"pos_profile": till, "status": "Open", "docstatus": 1}
 			)
@@ -259,5 +290,10 @@ class TestConsolidation(FrappeTestCase):
 		consolidated = frappe.db.get_value("POS Invoice", pos_invoice.name, "consolidated_invoice")
 		self.assertTrue(consolidated)
 		self.assertFalse(frappe.db.exists("Points Ledger Entry", {"voucher_no": consolidated}))
-		self.assertEqual(member_figures(member).points_balance, 45)
-		self.assertEqual(member_figures(member).purchase_count, 1)
+		# 20 earned, 20 redeemed, 25 earned on the 25 paid in cash
+		self.assertEqual(member_figures(member).points_balance, 25)
+		self.assertEqual(member_figures(member).purchase_count, 2)
+		paid_in_points = frappe.db.get_value(
+			"Sales Invoice Payment", {"parent": consolidated, "mode_of_payment": "Loyalty Points"}, "amount"
+		)
+		self.assertEqual(paid_in_points, 20)

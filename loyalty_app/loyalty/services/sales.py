@@ -59,15 +59,16 @@ def prepare_points_payment(invoice) -> None:
 	"""Before validation: check the points asked for and set the Loyalty Points payment row to their value."""
 	points = cint(invoice.get("loyalty_points_redeemed"))
 	settings = get_settings()
+	if invoice.is_return and points:
+		frappe.throw(_("A return cannot redeem points; the points paid are given back when it is submitted"))
+	if invoice.get("is_consolidated") or invoice.is_return:
+		# their Loyalty Points rows carry payments already made (or refunded): leave them as they are
+		return
 	if not points:
 		_remove_points_payment(invoice, settings)
 		return
 	if points < 0:
 		frappe.throw(_("Points to redeem must be a positive whole number"))
-	if invoice.get("is_consolidated"):
-		return
-	if invoice.is_return:
-		frappe.throw(_("A return cannot redeem points; the points paid are given back when it is submitted"))
 	if not invoice.get("loyalty_member"):
 		frappe.throw(
 			_("Customer {0} is not a loyalty member, so no points can be redeemed").format(invoice.customer)
@@ -158,6 +159,10 @@ def record_sale(invoice) -> None:
 			posting_datetime=posted_at,
 		)
 	lines, spend = invoice_lines(invoice, settings, redeemed)
+	if frappe.db.get_value(MEMBER, invoice.loyalty_member, "status") != "Active":
+		# a frozen or closed member's sale goes through; it just earns nothing
+		_add_purchase(invoice.loyalty_member, spend, getdate(posted_at))
+		return
 	points = record_purchase(invoice.loyalty_member, voucher, posted_at, lines, spend, channel_of(invoice))
 	invoice.db_set("loyalty_points_earned", points, update_modified=False)
 
