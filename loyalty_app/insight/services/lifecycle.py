@@ -144,7 +144,7 @@ def refresh_stages(today: date | None = None) -> dict[str, int]:
 		offer_win_back(today)
 		frappe.db.commit()  # nosemgrep: one transaction per chunk keeps the job restartable
 		after = last
-	frappe.db.sql("drop temporary table if exists loyalty_stage")
+	frappe.db.sql_ddl("drop temporary table if exists loyalty_stage")
 	frappe.logger("loyalty_app").info(f"Lifecycle stages {today}: {changed}")
 	return changed
 

@@ -58,5 +58,5 @@ def refresh_rfm(today: date | None = None) -> int:
 			m.rfm_scores = if(s.member is null, null, concat(s.r, '-', s.f, '-', s.m))"""
 	)
 	frappe.db.commit()  # nosemgrep
-	frappe.db.sql("drop temporary table if exists loyalty_rfm")
+	frappe.db.sql_ddl("drop temporary table if exists loyalty_rfm")
 	return scored

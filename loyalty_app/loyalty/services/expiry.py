@@ -15,22 +15,25 @@ from frappe.utils import add_days, getdate, now_datetime
 from loyalty_app.loyalty.services.ledger import notify_webhooks
 from loyalty_app.loyalty.services.settings import get_settings
 
-EXPIRY_CHUNK = 1000
+EXPIRY_CHUNK = 5000
 
 
 def expire_points(on_date: date | None = None) -> dict[str, int]:
 	today = getdate(on_date)
 	totals = {"members": 0, "lots": 0, "points": 0}
 	frappe.db.commit()  # nosemgrep: the job's work tables are DDL, which Frappe allows only between transactions
+	after = ""
+	# Keyset pagination over the (member, remaining_points) index: each chunk reads only its own members.
 	while members := frappe.db.sql_list(
 		"""select distinct member from `tabPoints Ledger Entry`
-		where remaining_points > 0 and expiry_date < %s order by member limit %s""",
-		(today, EXPIRY_CHUNK),
+		where member > %s and remaining_points > 0 and expiry_date < %s order by member limit %s""",
+		(after, today, EXPIRY_CHUNK),
 	):
 		# End the transaction that read the list, so the chunk's reads start after its member locks.
 		frappe.db.commit()  # nosemgrep
 		_expire_chunk(members, today, totals)
 		frappe.db.commit()  # nosemgrep: one transaction per chunk keeps the job restartable
+		after = members[-1]
 	_drop_work_tables()
 	frappe.logger("loyalty_app").info(f"Points expiry {today}: {totals}")
 	return totals
@@ -100,9 +103,9 @@ def _expire_chunk(members: list[str], today: date, totals: dict[str, int]) -> No
 
 
 def _drop_work_tables() -> None:
-	"""Called only between transactions: Frappe refuses DDL once a transaction has written."""
-	frappe.db.sql("drop temporary table if exists loyalty_expiring_lot")
-	frappe.db.sql("drop temporary table if exists loyalty_expiry_entry")
+	"""Called only between transactions (sql_ddl commits first): Frappe refuses DDL once one has written."""
+	frappe.db.sql_ddl("drop temporary table if exists loyalty_expiring_lot")
+	frappe.db.sql_ddl("drop temporary table if exists loyalty_expiry_entry")
 
 
 def refresh_expiry_reminders(on_date: date | None = None) -> int:

@@ -147,6 +147,7 @@ def review_tiers(on_date: date | None = None) -> dict[str, int]:
 	grace_until = add_days(today, settings.downgrade_grace_days - 1)
 	totals = {"kept": 0, "grace": 0, "downgraded": 0}
 	frappe.db.commit()  # nosemgrep: the work table below is DDL, which Frappe allows only between transactions
+	after = ""
 	while True:
 		frappe.db.sql("drop temporary table if exists loyalty_tier_review")
 		frappe.db.sql(
@@ -158,9 +159,9 @@ def review_tiers(on_date: date | None = None) -> dict[str, int]:
 				(select coalesce(sum(e.{column}), 0) from `tabPoints Ledger Entry` e
 					where e.member = m.name and e.posting_datetime >= %(window_start)s) as value
 			from `tabLoyalty Member` m join `tabMembership Tier` t on t.name = m.tier
-			where m.tier_valid_until < %(today)s
+			where m.name > %(after)s and m.tier_valid_until < %(today)s
 			order by m.name limit {REVIEW_CHUNK}""",
-			{"window_start": settings.window_start(today), "today": today},
+			{"window_start": settings.window_start(today), "today": today, "after": after},
 		)
 		due = frappe.db.sql("select count(*) from loyalty_tier_review")[0][0]
 		if not due:
@@ -193,8 +194,9 @@ def review_tiers(on_date: date | None = None) -> dict[str, int]:
 			where {decision["downgraded"]}""",
 			params,
 		)
+		after = frappe.db.sql("select max(member) from loyalty_tier_review")[0][0]
 		frappe.db.commit()  # nosemgrep: one transaction per chunk keeps the job restartable
-	frappe.db.sql("drop temporary table if exists loyalty_tier_review")
+	frappe.db.sql_ddl("drop temporary table if exists loyalty_tier_review")
 	frappe.logger("loyalty_app").info(f"Tier review {today}: {totals}")
 	return totals
 
