@@ -158,9 +158,11 @@ def review_tiers(on_date: date | None = None) -> dict[str, int]:
 					order by lower.`rank` desc limit 1) as lower_tier,
 				(select coalesce(sum(e.{column}), 0) from `tabPoints Ledger Entry` e
 					where e.member = m.name and e.posting_datetime >= %(window_start)s) as value
-			from `tabLoyalty Member` m join `tabMembership Tier` t on t.name = m.tier
-			where m.name > %(after)s and m.tier_valid_until < %(today)s
-			order by m.name limit {REVIEW_CHUNK}""",
+			from (
+				select name, tier, tier_in_grace from `tabLoyalty Member`
+				where name > %(after)s and tier_valid_until < %(today)s and tier is not null
+				order by name limit {REVIEW_CHUNK}
+			) m join `tabMembership Tier` t on t.name = m.tier""",
 			{"window_start": settings.window_start(today), "today": today, "after": after},
 		)
 		due = frappe.db.sql("select count(*) from loyalty_tier_review")[0][0]
