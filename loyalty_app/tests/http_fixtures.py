@@ -11,16 +11,11 @@ import frappe
 from loyalty_app.install import LOYALTY_INTEGRATION, LOYALTY_MANAGER, LOYALTY_USER
 from loyalty_app.rewards.services.coupons import issue_code
 from loyalty_app.tests.test_coupons_and_campaigns import make_campaign
-from loyalty_app.tests.utils import TEA, make_invoice, make_member, programme
+from loyalty_app.tests.utils import TEA, make_invoice, make_member, make_user, programme
 
 
 def api_user(email: str, *roles: str) -> dict:
-	if not frappe.db.exists("User", email):
-		user = frappe.get_doc(
-			{"doctype": "User", "email": email, "first_name": email.split("@")[0], "send_welcome_email": 0}
-		).insert(ignore_permissions=True)
-		user.add_roles(*roles)
-	user = frappe.get_doc("User", email)
+	user = frappe.get_doc("User", make_user(email, *roles))
 	secret = frappe.generate_hash(length=15)
 	user.api_key = user.api_key or frappe.generate_hash(length=15)
 	user.api_secret = secret

@@ -16,19 +16,11 @@ from loyalty_app.tests.utils import (
 	ledger,
 	make_invoice,
 	make_member,
+	make_user,
 	member_figures,
 	programme,
 	random_mobile,
 )
-
-
-def make_user(email: str, *roles: str) -> str:
-	if not frappe.db.exists("User", email):
-		user = frappe.get_doc(
-			{"doctype": "User", "email": email, "first_name": email.split("@")[0], "send_welcome_email": 0}
-		).insert(ignore_permissions=True)
-		user.add_roles(*roles)
-	return email
 
 
 class TestMembers(FrappeTestCase):

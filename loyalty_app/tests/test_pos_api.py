@@ -5,13 +5,13 @@ from frappe.tests.utils import FrappeTestCase
 
 from loyalty_app.api import pos
 from loyalty_app.install import LOYALTY_USER
-from loyalty_app.tests.test_members_and_ledger import make_user
 from loyalty_app.tests.utils import (
 	TEA,
 	as_user,
 	customer_of,
 	make_invoice,
 	make_member,
+	make_user,
 	programme,
 	random_mobile,
 )

@@ -26,6 +26,15 @@ def company() -> str:
 	return get_default_company()
 
 
+def make_user(email: str, *roles: str) -> str:
+	if not frappe.db.exists("User", email):
+		user = frappe.get_doc(
+			{"doctype": "User", "email": email, "first_name": email.split("@")[0], "send_welcome_email": 0}
+		).insert(ignore_permissions=True)
+		user.add_roles(*roles)
+	return email
+
+
 def random_mobile() -> str:
 	return f"+86139{random.randint(0, 99_999_999):08d}"
 
