@@ -259,8 +259,9 @@ def member_summary(member: str) -> dict:
 		as_dict=True,
 	)
 	settings = get_settings()
-	ranks = {t.name: t.rank for t in all_tiers()}
-	higher = sorted((t for t in all_tiers() if t.rank > ranks.get(m.tier, -1)), key=lambda t: t.rank)
+	tiers = all_tiers()
+	ranks = {t.name: t.rank for t in tiers}
+	higher = sorted((t for t in tiers if t.rank > ranks.get(m.tier, -1)), key=lambda t: t.rank)
 	value = qualifying_value(member, getdate(), settings)
 	coupons = frappe.get_all(
 		"Coupon Code",

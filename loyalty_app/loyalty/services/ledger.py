@@ -272,6 +272,7 @@ def reverse_voucher(
 			"member",
 			"points",
 			"entry_type",
+			"qualifying_points",
 			"qualifying_amount",
 			"debt_points",
 			"settles_debt",
@@ -321,9 +322,6 @@ def _restore(entry, voucher: Voucher, key: str, posted_at: datetime) -> None:
 	debt_put_back = -entry.points if entry.settles_debt else 0
 	relieved = min(locked.points_debt + debt_put_back, relief)
 	is_take_back = entry.entry_type == "Reverse" and not entry.settles_debt
-	qualifying = frappe.db.get_value(
-		LEDGER, entry.name, ["qualifying_points", "qualifying_amount"], as_dict=True
-	)
 	remarks = _("Cancels {0} {1}").format(_(voucher.doctype), voucher.name)
 	_insert_entry(
 		entry.member,
@@ -334,8 +332,8 @@ def _restore(entry, voucher: Voucher, key: str, posted_at: datetime) -> None:
 		key=key,
 		allocations=restorable,
 		reverses_entry=entry.name,
-		qualifying_points=-(qualifying.qualifying_points or 0),
-		qualifying_amount=-(qualifying.qualifying_amount or 0),
+		qualifying_points=-(entry.qualifying_points or 0),
+		qualifying_amount=-(entry.qualifying_amount or 0),
 		remarks=remarks,
 		earned_delta=restored + relieved if is_take_back else 0,
 		redeemed_delta=entry.points if entry.entry_type == "Redeem" else 0,
