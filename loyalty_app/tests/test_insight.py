@@ -2,7 +2,7 @@
 
 import frappe
 from frappe.tests.utils import FrappeTestCase
-from frappe.utils import add_days, today
+from frappe.utils import add_days, getdate, today
 
 from loyalty_app.engine.rfm import Segment, segment
 from loyalty_app.insight.report.churn_warning.churn_warning import execute as churn_warning
@@ -44,6 +44,53 @@ class TestRFM(FrappeTestCase):
 			frappe.db.get_value("Loyalty Member", gone, ["rfm_segment", "rfm_scores"]), ("Lost", None)
 		)
 
+	def test_quintiles_on_a_hand_scored_data_set(self):
+		"""Ten members, two per quintile of each dimension, in a window of their own (the year 2090).
+
+		Frequency is the purchase count, monetary the spend in the window, recency the last purchase
+		(5 = most recent). Expected scores and segments are worked out by hand from the table below.
+		"""
+		scored_on = getdate("2090-06-30")
+		# name: (days since the last purchase, purchases, total spend, expected "r-f-m", expected segment)
+		data_set = {
+			"A": (1, 5, 600, "5-5-5", "Champions"),
+			"B": (1, 1, 120, "5-1-1", "New"),
+			"C": (30, 4, 480, "4-4-4", "Champions"),
+			"D": (30, 2, 240, "4-2-2", "Potential"),
+			"E": (60, 3, 480, "3-3-4", "Loyal"),
+			"F": (60, 1, 240, "3-1-2", "Potential"),
+			"G": (120, 5, 600, "2-5-5", "Can't lose"),
+			"H": (120, 3, 120, "2-3-1", "At risk"),
+			"I": (200, 2, 360, "1-2-3", "Lost"),
+			"J": (200, 4, 360, "1-4-3", "At risk"),
+		}
+		members = {}
+		with programme(rfm_window_months=12):
+			for label, (days_ago, purchases, spend, _scores, _segment) in data_set.items():
+				members[label] = make_member(member_name=f"RFM {label}")
+				for purchase in range(purchases):
+					invoice = make_invoice(members[label], [(TEA, 1, spend / purchases)])
+					frappe.db.sql(
+						"""update `tabPoints Ledger Entry` set posting_datetime = %s
+						where voucher_type = 'Sales Invoice' and voucher_no = %s""",
+						(add_days(scored_on, -(days_ago + 2 * purchase)), invoice.name),
+					)
+			try:
+				self.assertEqual(refresh_rfm(scored_on), len(data_set))
+				for label, (*_figures, scores, expected_segment) in data_set.items():
+					self.assertEqual(
+						frappe.db.get_value("Loyalty Member", members[label], ["rfm_scores", "rfm_segment"]),
+						(scores, expected_segment),
+						label,
+					)
+			finally:
+				# refresh_rfm commits: bring the data set back to today so a rerun's window holds only its own
+				frappe.db.sql(
+					"update `tabPoints Ledger Entry` set posting_datetime = now() where member in %s",
+					[tuple(members.values())],
+				)
+				refresh_rfm()
+
 
 class TestChurnWarning(FrappeTestCase):
 	def test_new_at_risk_members_are_listed_with_a_reason_and_offered_a_win_back_code_once(self):
@@ -52,7 +99,7 @@ class TestChurnWarning(FrappeTestCase):
 		set_history(member, 3, 200, 120, "Active")
 		with programme(win_back_campaign=campaign, win_back_cooldown_days=90):
 			refresh_stages()
-			_columns, rows = churn_warning({"date": today()})
+			_columns, rows = churn_warning({"from_date": today(), "to_date": today()})
 			ours = [row for row in rows if row.member == member]
 			self.assertEqual(len(ours), 1)
 			self.assertTrue(ours[0].reason.startswith("No purchase for 120 days"))

@@ -16,21 +16,30 @@ from loyalty_app.loyalty.services.ledger import notify_webhooks
 from loyalty_app.loyalty.services.settings import get_settings
 
 EXPIRY_CHUNK = 5000
+CHUNK_TABLES = ("loyalty_expiring_lot", "loyalty_expiry_entry")
 
 
 def expire_points(on_date: date | None = None) -> dict[str, int]:
 	today = getdate(on_date)
 	totals = {"members": 0, "lots": 0, "points": 0}
 	frappe.db.commit()  # nosemgrep: the job's work tables are DDL, which Frappe allows only between transactions
+	_drop_work_tables()
+	# One pass over the (expiry_date, remaining_points) index finds the few members with lots to expire
+	# today, instead of paging through every member's lots.
+	frappe.db.sql(
+		"""create temporary table loyalty_expiring_member (primary key (member)) as
+		select distinct member from `tabPoints Ledger Entry` force index (expiry_date_remaining_points_index)
+		where expiry_date < %s and remaining_points > 0""",
+		today,
+	)
 	after = ""
-	# Keyset pagination over the (member, remaining_points) index: each chunk reads only its own members.
 	while members := frappe.db.sql_list(
-		"""select distinct member from `tabPoints Ledger Entry`
-		where member > %s and remaining_points > 0 and expiry_date < %s order by member limit %s""",
-		(after, today, EXPIRY_CHUNK),
+		"select member from loyalty_expiring_member where member > %s order by member limit %s",
+		(after, EXPIRY_CHUNK),
 	):
-		# End the transaction that read the list, so the chunk's reads start after its member locks.
-		frappe.db.commit()  # nosemgrep
+		# Start a new transaction (the previous chunk's work tables dropped), so the chunk's reads come
+		# after its member locks and no commit can come between the locks and the writes.
+		_drop_work_tables(CHUNK_TABLES)
 		_expire_chunk(members, today, totals)
 		frappe.db.commit()  # nosemgrep: one transaction per chunk keeps the job restartable
 		after = members[-1]
@@ -44,7 +53,6 @@ def _expire_chunk(members: list[str], today: date, totals: dict[str, int]) -> No
 		"select name from `tabLoyalty Member` where name in %(members)s for update", {"members": members}
 	)
 	params = {"members": members, "today": today, "now": now_datetime(), "user": frappe.session.user}
-	_drop_work_tables()
 	frappe.db.sql(
 		"""create temporary table loyalty_expiring_lot (primary key (lot)) as
 		select lot.name as lot, lot.member, lot.remaining_points as points, lot.company,
@@ -102,10 +110,10 @@ def _expire_chunk(members: list[str], today: date, totals: dict[str, int]) -> No
 	totals["points"] += int(summary[2])
 
 
-def _drop_work_tables() -> None:
+def _drop_work_tables(tables: tuple[str, ...] = ("loyalty_expiring_member", *CHUNK_TABLES)) -> None:
 	"""Called only between transactions (sql_ddl commits first): Frappe refuses DDL once one has written."""
-	frappe.db.sql_ddl("drop temporary table if exists loyalty_expiring_lot")
-	frappe.db.sql_ddl("drop temporary table if exists loyalty_expiry_entry")
+	for table in tables:
+		frappe.db.sql_ddl(f"drop temporary table if exists {table}")
 
 
 def refresh_expiry_reminders(on_date: date | None = None) -> int:

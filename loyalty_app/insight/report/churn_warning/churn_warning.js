@@ -1,6 +1,10 @@
 frappe.query_reports["Churn Warning"] = {
 	filters: [
-		{ fieldname: "date", label: __("Date"), fieldtype: "Date", default: frappe.datetime.get_today(), reqd: 1 },
+		...loyalty_app.insight_filters({
+			store_label: __("Home Store"),
+			from_date: frappe.datetime.get_today(),
+			to_date: frappe.datetime.get_today(),
+		}),
 		{ fieldname: "include_lapsed", label: __("Include Lapsed"), fieldtype: "Check" },
 	],
 };

@@ -1,21 +1,28 @@
-"""Members who became at risk (or lapsed) on a day, with the reason, for the retention team's call list."""
+"""Members who became at risk (or lapsed), with the reason, for the retention team's call list."""
 
 import frappe
 from frappe import _
-from frappe.utils import getdate
+from frappe.utils import today
+
+from loyalty_app.insight.services.report_filters import member_scope, within_period
 
 
 def execute(filters: dict | None = None) -> tuple[list, list]:
-	filters = frappe._dict(filters or {})
-	on_date = getdate(filters.get("date"))
-	stages = ("At risk", "Lapsed") if filters.get("include_lapsed") else ("At risk",)
+	"""Members who moved into at risk (or lapsed) between the dates (default: today), of the company and store."""
+	filters = {"from_date": today(), "to_date": today(), **(filters or {})}
+	where = within_period(member_scope(filters), filters, "c.changed_on")
+	where.add(
+		"c.to_stage in %(stages)s",
+		stages=("At risk", "Lapsed") if filters.get("include_lapsed") else ("At risk",),
+	)
 	rows = frappe.db.sql(
-		"""select c.member, m.member_name, m.mobile_no, m.tier, c.from_stage, c.to_stage, c.reason,
-			m.last_purchase_date, m.purchase_count, m.total_spend, m.points_balance, m.last_win_back_on
+		f"""select c.member, m.member_name, m.mobile_no, m.tier, c.from_stage, c.to_stage, c.reason,
+			c.changed_on, m.last_purchase_date, m.purchase_count, m.total_spend, m.points_balance,
+			m.last_win_back_on
 		from `tabLifecycle Stage Change` c join `tabLoyalty Member` m on m.name = c.member
-		where c.changed_on = %s and c.to_stage in %s
-		order by m.total_spend desc""",
-		(on_date, stages),
+		where {where}
+		order by c.changed_on desc, m.total_spend desc""",
+		where.values,
 		as_dict=True,
 	)
 	return columns(), rows
@@ -42,6 +49,7 @@ def columns() -> list[dict]:
 		{"fieldname": "from_stage", "label": _("From Stage"), "fieldtype": "Data", "width": 110},
 		{"fieldname": "to_stage", "label": _("To Stage"), "fieldtype": "Data", "width": 90},
 		{"fieldname": "reason", "label": _("Reason"), "fieldtype": "Data", "width": 280},
+		{"fieldname": "changed_on", "label": _("Changed On"), "fieldtype": "Date", "width": 100},
 		{
 			"fieldname": "last_purchase_date",
 			"label": _("Last Purchase Date"),

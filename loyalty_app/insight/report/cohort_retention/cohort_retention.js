@@ -1,7 +1,3 @@
 frappe.query_reports["Cohort Retention"] = {
-	filters: [
-		{ fieldname: "store", label: __("Home Store"), fieldtype: "Link", options: "Warehouse" },
-		{ fieldname: "from_date", label: __("From Date"), fieldtype: "Date" },
-		{ fieldname: "to_date", label: __("To Date"), fieldtype: "Date" },
-	],
+	filters: loyalty_app.insight_filters({ store_label: __("Home Store") }),
 };

@@ -3,17 +3,18 @@
 import frappe
 from frappe import _
 
-from loyalty_app.insight.report.member_growth.member_growth import member_filters
+from loyalty_app.insight.services.report_filters import member_scope, within_period
 
 MONTHS = 12
 
 
 def execute(filters: dict | None = None):
-	where, values = member_filters(frappe._dict(filters or {}))
+	filters = filters or {}
+	where = within_period(member_scope(filters), filters, "m.join_date")
 	cohorts = frappe.db.sql(
 		f"""select date_format(m.join_date, '%%Y-%%m') as cohort, count(*) as members
 		from `tabLoyalty Member` m where {where} group by cohort order by cohort""",
-		values,
+		where.values,
 		as_dict=True,
 	)
 	buyers = frappe.db.sql(
@@ -23,7 +24,7 @@ def execute(filters: dict | None = None):
 		from `tabPoints Ledger Entry` e join `tabLoyalty Member` m on m.name = e.member
 		where {where} and e.entry_type = 'Earn' and e.posting_datetime >= m.join_date
 		group by cohort, month having month between 1 and {MONTHS}""",
-		values,
+		where.values,
 		as_dict=True,
 	)
 	share = {(b.cohort, b.month): b.buyers for b in buyers}

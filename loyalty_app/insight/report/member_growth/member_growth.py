@@ -1,31 +1,19 @@
-"""New members by join month and channel, optionally for one home store and a date range."""
+"""New members by join month and channel, for a company, a home store and a join-date range."""
 
 import frappe
 from frappe import _
 
-
-def member_filters(filters: dict) -> tuple[str, dict]:
-	"""SQL conditions on `m` (Loyalty Member) for the reports' store and join-date filters."""
-	conditions, values = ["1 = 1"], {}
-	if filters.get("store"):
-		conditions.append("m.home_store = %(store)s")
-		values["store"] = filters["store"]
-	if filters.get("from_date"):
-		conditions.append("m.join_date >= %(from_date)s")
-		values["from_date"] = filters["from_date"]
-	if filters.get("to_date"):
-		conditions.append("m.join_date <= %(to_date)s")
-		values["to_date"] = filters["to_date"]
-	return " and ".join(conditions), values
+from loyalty_app.insight.services.report_filters import member_scope, within_period
 
 
 def execute(filters: dict | None = None):
-	where, values = member_filters(frappe._dict(filters or {}))
+	filters = filters or {}
+	where = within_period(member_scope(filters), filters, "m.join_date")
 	rows = frappe.db.sql(
 		f"""select date_format(m.join_date, '%%Y-%%m') as join_month, m.channel, count(*) as new_members
 		from `tabLoyalty Member` m where {where}
 		group by join_month, m.channel order by join_month, m.channel""",
-		values,
+		where.values,
 		as_dict=True,
 	)
 	columns = [

@@ -1,7 +1,7 @@
 frappe.query_reports["Points Liability"] = {
-	filters: [
-		{ fieldname: "company", label: __("Company"), fieldtype: "Link", options: "Company" },
-		{ fieldname: "from_date", label: __("From Date"), fieldtype: "Date", default: frappe.datetime.year_start() },
-		{ fieldname: "to_date", label: __("To Date"), fieldtype: "Date", default: frappe.datetime.get_today() },
-	],
+	filters: loyalty_app.insight_filters({
+		store_label: __("Home Store"),
+		from_date: frappe.datetime.year_start(),
+		to_date: frappe.datetime.get_today(),
+	}),
 };

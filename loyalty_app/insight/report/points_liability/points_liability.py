@@ -6,30 +6,29 @@ Redemption rate = redeemed / earned in the period; breakage = expired / earned.
 
 import frappe
 from frappe import _
-from frappe.utils import flt, getdate
+from frappe.utils import flt
 
 from loyalty_app.insight.services.accounting import company_condition
+from loyalty_app.insight.services.report_filters import Conditions, within_period
 from loyalty_app.loyalty.services.settings import get_settings
 
 
 def execute(filters: dict | None = None):
 	filters = frappe._dict(filters or {})
 	point_value = float(get_settings().point_value)
-	company_sql, company_values = (
-		company_condition(filters.company) if filters.get("company") else ("1 = 1", [])
-	)
+	where = ledger_scope(filters).add("remaining_points > 0")
 	rows = frappe.db.sql(
-		f"""select coalesce(date_format(expiry_date, '%%Y-%%m'), %s) as expiry_month,
+		f"""select coalesce(date_format(expiry_date, '%%Y-%%m'), %(never)s) as expiry_month,
 			sum(remaining_points) as outstanding_points, count(distinct member) as members
-		from `tabPoints Ledger Entry` where remaining_points > 0 and {company_sql}
+		from `tabPoints Ledger Entry` where {where}
 		group by expiry_month order by expiry_month""",
-		[_("Never"), *company_values],
+		{**where.values, "never": _("Never")},
 		as_dict=True,
 	)
 	for row in rows:
 		row.outstanding_points = int(row.outstanding_points)
 		row.outstanding_value = flt(row.outstanding_points * point_value, 2)
-	movement = period_movement(filters.get("from_date"), filters.get("to_date"), filters.get("company"))
+	movement = period_movement(filters)
 	summary = [
 		{
 			"label": _("Outstanding Points"),
@@ -50,27 +49,30 @@ def execute(filters: dict | None = None):
 	return columns(), rows, None, None, summary
 
 
-def period_movement(from_date=None, to_date=None, company=None) -> dict:
+def ledger_scope(filters: dict) -> Conditions:
+	"""Ledger entries of the company (by the entry's own company) and of the home store's members."""
+	conditions = Conditions()
+	if filters.get("company"):
+		condition, (company,) = company_condition(filters["company"])
+		conditions.add(condition.replace("%s", "%(company)s"), company=company)
+	if filters.get("store"):
+		conditions.add(
+			"member in (select name from `tabLoyalty Member` where home_store = %(store)s)",
+			store=filters["store"],
+		)
+	return conditions
+
+
+def period_movement(filters: dict) -> dict:
 	"""Points earned (net of reversals), redeemed (net of restores) and expired between the dates."""
-	conditions, values = [], {}
-	if company:
-		condition, (value,) = company_condition(company)
-		conditions.append(condition.replace("%s", "%(company)s"))
-		values["company"] = value
-	if from_date:
-		conditions.append("posting_datetime >= %(from_date)s")
-		values["from_date"] = getdate(from_date)
-	if to_date:
-		conditions.append("posting_datetime < %(to_date)s + interval 1 day")
-		values["to_date"] = getdate(to_date)
-	where = " and ".join(conditions) or "1 = 1"
+	where = within_period(ledger_scope(filters), filters, "posting_datetime")
 	row = frappe.db.sql(
 		f"""select
 			coalesce(sum(if(entry_type in ('Earn', 'Bonus') or (entry_type = 'Adjust' and points > 0), points, 0)), 0),
 			coalesce(sum(if(entry_type = 'Redeem', -points, 0)), 0),
 			coalesce(sum(if(entry_type = 'Expire', -points, 0)), 0)
 		from `tabPoints Ledger Entry` where {where}""",
-		values,
+		where.values,
 	)[0]
 	earned, redeemed, expired = (int(value) for value in row)
 	return {

@@ -1,0 +1,3 @@
+frappe.query_reports["Loyalty KPIs"] = {
+	filters: loyalty_app.insight_filters(),
+};
