@@ -26,13 +26,43 @@ before_tests = "loyalty_app.tests.bootstrap.before_tests"
 
 _invoice_events = {
 	"before_validate": "loyalty_app.integrations.erpnext.invoice_before_validate",
-	"on_submit": "loyalty_app.integrations.erpnext.invoice_on_submit",
+	"on_submit": [
+		"loyalty_app.integrations.erpnext.invoice_on_submit",
+		"loyalty_app.trust.services.risk.check_return",
+	],
 	"on_cancel": "loyalty_app.integrations.erpnext.invoice_on_cancel",
 }
 
 doc_events = {
 	"Sales Invoice": _invoice_events,
 	"POS Invoice": _invoice_events,
+	"Loyalty Member": {
+		"after_insert": [
+			"loyalty_app.engagement.services.welcome.on_member_enrolled",
+			"loyalty_app.outreach.services.triggers.on_member_enrolled",
+		],
+		"validate": [
+			"loyalty_app.trust.services.members.on_validate",
+			"loyalty_app.trust.services.consent.stamp_times",
+		],
+		"on_update": [
+			"loyalty_app.trust.services.consent.record_changes",
+			"loyalty_app.trust.services.risk.check_enrolment",
+		],
+	},
+	"Personal Data Download Request": {
+		"after_insert": "loyalty_app.trust.services.privacy.attach_export_to_download_request"
+	},
+	"Personal Data Deletion Request": {
+		"on_update": "loyalty_app.trust.services.privacy.erase_on_deletion_request"
+	},
+	"Member Tier Change": {
+		"after_insert": [
+			"loyalty_app.engagement.services.welcome.on_tier_change",
+			"loyalty_app.outreach.services.triggers.on_tier_change",
+		]
+	},
+	"Reward Redemption": {"on_submit": "loyalty_app.outreach.services.triggers.on_reward_redeemed"},
 }
 
 scheduler_events = {
@@ -44,10 +74,31 @@ scheduler_events = {
 		"loyalty_app.insight.services.lifecycle.refresh_stages",
 		"loyalty_app.insight.services.rfm.refresh_rfm",
 		"loyalty_app.insight.services.accounting.post_points_liability",
+		"loyalty_app.outreach.services.triggers.queue_daily",
+		"loyalty_app.outreach.services.events.refresh_recent_results",
+		"loyalty_app.outreach.services.value.refresh_member_value",
 	],
+	"hourly": ["loyalty_app.outreach.services.triggers.queue_points_earned"],
+	"cron": {
+		"*/5 * * * *": [
+			"loyalty_app.outreach.services.messages.deliver_due",
+			"loyalty_app.outreach.services.sends.run_due_sends",
+		]
+	},
 }
 
+app_include_js = "/assets/loyalty_app/js/insight_filters.js"
+
 doctype_js = {"Customer": "public/js/customer.js"}
+
+# Checks every points posting passes (see loyalty.services.ledger.posting_allowed): the risk rules.
+loyalty_posting_checks = ["loyalty_app.trust.services.risk.check_posting"]
+
+# Link fields find members by code, name or the full mobile number typed, showing it masked.
+standard_queries = {"Loyalty Member": "loyalty_app.trust.services.members.search_members"}
+
+# Frappe's Personal Data Download / Deletion Requests include the member linked to the user.
+user_data_fields = [{"doctype": "Loyalty Member", "filter_by": "user", "partial": 1}]
 
 page_js = {"point-of-sale": "public/js/pos_loyalty.js"}
 

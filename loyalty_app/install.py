@@ -1,6 +1,8 @@
 import frappe
 from frappe.custom.doctype.custom_field.custom_field import create_custom_fields
 
+from loyalty_app.outreach.services.defaults import ensure_default_templates
+
 LOYALTY_MANAGER = "Loyalty Manager"
 LOYALTY_USER = "Loyalty User"
 LOYALTY_INTEGRATION = "Loyalty Integration"
@@ -18,12 +20,14 @@ def after_install() -> None:
 	create_roles()
 	sync_custom_fields()
 	let_clerks_run_a_till()
+	ensure_default_templates()
 
 
 def after_migrate() -> None:
 	create_roles()
 	sync_custom_fields()
 	let_clerks_run_a_till()
+	ensure_default_templates()
 
 
 def before_uninstall() -> None:
@@ -94,6 +98,16 @@ def custom_fields() -> dict[str, list[dict]]:
 				"no_copy": 1,
 				"allow_on_submit": 1,
 				"insert_after": "loyalty_points_redeemed",
+			},
+			{
+				"fieldname": "loyalty_member_days",
+				"fieldtype": "Small Text",
+				"label": "Member Days",
+				"read_only": 1,
+				"hidden": 1,
+				"no_copy": 1,
+				"insert_after": "loyalty_points_earned",
+				"description": "The member days that apply to this invoice; their Pricing Rules check it.",
 			},
 		]
 

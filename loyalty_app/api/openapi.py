@@ -51,6 +51,8 @@ MEMBER = {
 		"member_name": {"type": "string"},
 		"mobile_no": {"type": "string"},
 		"status": {"type": "string", "enum": ["Active", "Frozen", "Closed"]},
+		"status_reason": {"type": "string", "nullable": True},
+		"mobile_verified": {"type": "boolean"},
 		"referral_code": {"type": "string", "nullable": True},
 		"tier": {"type": "string", "nullable": True},
 		"tier_valid_until": {"type": "string", "format": "date", "nullable": True},
@@ -74,6 +76,8 @@ RESULTS = {
 	"earn": {"$ref": "#/components/schemas/TransactionResult"},
 	"redeem": {"$ref": "#/components/schemas/TransactionResult"},
 	"reverse": {"$ref": "#/components/schemas/TransactionResult"},
+	"verify_mobile": MEMBER_REF,
+	"consent": MEMBER_REF,
 	"rewards": {
 		"type": "array",
 		"items": {
@@ -122,6 +126,69 @@ RESULTS = {
 			"member": MEMBER_REF,
 		},
 	},
+	"draw_lottery": {
+		"type": "object",
+		"required": [
+			"draw",
+			"lottery",
+			"won",
+			"points_spent",
+			"points_won",
+			"seed",
+			"roll",
+			"total_weight",
+			"member",
+		],
+		"properties": {
+			"draw": {"type": "string"},
+			"lottery": {"type": "string"},
+			"won": {"type": "boolean"},
+			"prize": {"type": "string", "nullable": True},
+			"prize_type": {"type": "string", "nullable": True},
+			"points_spent": {"type": "integer"},
+			"points_won": {"type": "integer"},
+			"coupon_code": {"type": "string", "nullable": True},
+			"reward_redemption": {"type": "string", "nullable": True},
+			"seed": {"type": "string"},
+			"roll": {"type": "integer"},
+			"total_weight": {"type": "integer"},
+			"member": MEMBER_REF,
+		},
+	},
+	"flash_redeem": {
+		"type": "object",
+		"required": ["redemption", "reward", "points", "member"],
+		"properties": {
+			"redemption": {"type": "string"},
+			"reward": {"type": "string"},
+			"points": {"type": "integer"},
+			"coupon_code": {"type": "string", "nullable": True},
+			"member": MEMBER_REF,
+		},
+	},
+	"event_check_in": {
+		"type": "object",
+		"required": ["registration", "member_event", "points_awarded", "already_checked_in", "member"],
+		"properties": {
+			"registration": {"type": "string"},
+			"member_event": {"type": "string"},
+			"points_awarded": {"type": "integer"},
+			"already_checked_in": {"type": "boolean"},
+			"member": MEMBER_REF,
+		},
+	},
+	"submit_feedback": {
+		"type": "object",
+		"required": ["name", "feedback_type", "points_awarded", "member"],
+		"properties": {
+			"name": {"type": "string"},
+			"feedback_type": {"type": "string", "enum": ["Survey", "Complaint"]},
+			"rating": {"type": "integer", "nullable": True},
+			"status": {"type": "string", "nullable": True},
+			"points_awarded": {"type": "integer"},
+			"member": MEMBER_REF,
+		},
+	},
 }
 
 TRANSACTION = {
@@ -134,6 +201,7 @@ TRANSACTION = {
 		"points": {"type": "integer"},
 		"amount": {"type": "number"},
 		"status": {"type": "string", "enum": ["Posted", "Reversed"]},
+		"held_for_approval": {"type": "boolean"},
 		"member": MEMBER_REF,
 	},
 }

@@ -4,19 +4,17 @@ Called from public/js/pos_loyalty.js as `loyalty_app.api.pos.<name>` by a logged
 Loyalty User, Loyalty Manager or System Manager role. Reads are GET, writes POST.
 """
 
-import re
-
 import frappe
 from frappe import _
 
 from loyalty_app.api.v1 import member_summary
-from loyalty_app.loyalty.services.members import InvalidMobileError, member_by_mobile, member_for_customer
 from loyalty_app.loyalty.services.members import enrol as enrol_member
+from loyalty_app.loyalty.services.members import member_for_customer, mobile_in
 from loyalty_app.loyalty.services.settings import get_settings
+from loyalty_app.trust.services.members import mark_mobile_verified
 
 CLERK_ROLES = {"Loyalty User", "Loyalty Manager", "System Manager"}
 MEMBER = "Loyalty Member"
-MOBILE_LIKE = re.compile(r"^\+?[\d\s().-]{5,}$")
 
 
 def _check_clerk() -> None:
@@ -24,8 +22,9 @@ def _check_clerk() -> None:
 		frappe.throw(_("Only loyalty staff can use the loyalty panel"), frappe.PermissionError)
 
 
-def _summary(member: str) -> dict:
-	summary = member_summary(member)
+def _summary(member: str, typed_mobile: bool = False) -> dict:
+	"""The member's summary; the clerk sees the mobile number in full only when they typed it."""
+	summary = member_summary(member, caller_gave_mobile=typed_mobile)
 	summary["customer"] = frappe.db.get_value(MEMBER, member, "customer")
 	summary["point_value"] = float(get_settings().point_value)
 	return summary
@@ -35,14 +34,9 @@ def _find(query: str) -> str | None:
 	query = (query or "").strip()
 	if not query:
 		return None
-	if MOBILE_LIKE.match(query):
-		messages = len(frappe.local.message_log or [])
-		try:
-			if found := member_by_mobile(query):
-				return found
-		except InvalidMobileError:
-			# not a mobile number after all: drop the message frappe.throw queued for the client
-			del frappe.local.message_log[messages:]
+	if mobile := mobile_in(query):
+		if found := frappe.db.get_value(MEMBER, {"mobile_no": mobile}):
+			return found
 	if frappe.db.exists(MEMBER, query):
 		return query
 	if found := frappe.db.get_value(MEMBER, {"name": query.upper()}):
@@ -58,7 +52,10 @@ def lookup(query: str) -> dict | None:
 	"""A member by mobile number (any format), member code (LM-00001) or customer name/ID; None if unknown."""
 	_check_clerk()
 	member = _find(query)
-	return _summary(member) if member else None
+	if not member:
+		return None
+	typed = frappe.db.get_value(MEMBER, member, "mobile_no") == mobile_in(query)
+	return _summary(member, typed_mobile=typed)
 
 
 @frappe.whitelist(methods=["POST"])
@@ -68,7 +65,7 @@ def enrol(mobile_no: str, member_name: str) -> dict:
 	if not (member_name or "").strip():
 		frappe.throw(_("Give the member's name"))
 	member = enrol_member(mobile_no, member_name.strip(), ignore_permissions=True, channel="Store")
-	return _summary(member.name)
+	return _summary(member.name, typed_mobile=True)
 
 
 @frappe.whitelist(methods=["GET", "POST"])
@@ -77,3 +74,13 @@ def for_customer(customer: str) -> dict | None:
 	_check_clerk()
 	member = member_for_customer(customer)
 	return _summary(member) if member else None
+
+
+@frappe.whitelist(methods=["POST"])
+def verify_mobile(member: str) -> dict:
+	"""The clerk saw the customer and their phone: mark the mobile number verified."""
+	_check_clerk()
+	if not frappe.db.exists(MEMBER, member):
+		frappe.throw(_("Loyalty Member {0} does not exist").format(member), frappe.DoesNotExistError)
+	mark_mobile_verified(member, "Store")
+	return _summary(member)

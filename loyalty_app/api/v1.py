@@ -24,6 +24,7 @@ from frappe.utils import get_datetime, getdate, now_datetime, strip_html
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from loyalty_app.community.services.groups import JoinRefusedError
+from loyalty_app.engagement.services import feedback, flash, lottery
 from loyalty_app.engine.rules import Line
 from loyalty_app.loyalty.services import sales
 from loyalty_app.loyalty.services.ledger import (
@@ -39,8 +40,17 @@ from loyalty_app.loyalty.services.members import InvalidMobileError, member_by_m
 from loyalty_app.loyalty.services.members import enrol as enrol_member
 from loyalty_app.loyalty.services.settings import get_settings
 from loyalty_app.loyalty.services.tiers import all_tiers, qualifying_value
+from loyalty_app.outreach.services import events
 from loyalty_app.rewards.services.coupons import CouponNotAllowedError
 from loyalty_app.rewards.services.redemption import RewardUnavailableError
+from loyalty_app.trust.services.consent import set_consent
+from loyalty_app.trust.services.members import mark_mobile_verified, visible_mobile
+from loyalty_app.trust.services.risk import (
+	HeldForApprovalError,
+	MobileNotVerifiedError,
+	RiskBlockedError,
+	channel_signals,
+)
 
 INTEGRATION_ROLES = {"Loyalty Integration", "Loyalty Manager", "System Manager"}
 MEMBER = "Loyalty Member"
@@ -69,9 +79,15 @@ class EnrolRequest(Request):
 	email: str | None = Field(None, max_length=140)
 	birthday: date | None = None
 	marketing_consent: bool = False
+	data_processing_consent: bool = False
+	consent_text_version: str | None = Field(
+		None, max_length=140, description="The version of the consent wording the member agreed to."
+	)
 	referral_code: str | None = Field(
 		None, max_length=20, description="The referring member's referral code."
 	)
+	device_id: str | None = Field(None, max_length=200, description="For the risk rules; stored hashed.")
+	address: str | None = Field(None, max_length=500, description="For the risk rules; stored hashed.")
 
 
 class MemberQuery(Request):
@@ -93,6 +109,10 @@ class EarnRequest(Request):
 	channel: Channel = "Mini-program"
 	order_date: date | None = None
 	lines: list[OrderLine] | None = Field(None, max_length=500, description="For item, group or brand rules.")
+	device_id: str | None = Field(None, max_length=200, description="For the risk rules; stored hashed.")
+	payment_reference: str | None = Field(
+		None, max_length=200, description="For the risk rules (e.g. a card token); stored hashed."
+	)
 
 
 class RedeemRequest(Request):
@@ -100,6 +120,19 @@ class RedeemRequest(Request):
 	points: int = Field(gt=0, le=10**9)
 	key: Key
 	channel: Channel = "Mini-program"
+	device_id: str | None = Field(None, max_length=200, description="For the risk rules; stored hashed.")
+
+
+class VerifyMobileRequest(Request):
+	member: MemberId
+
+
+class ConsentRequest(Request):
+	member: MemberId
+	consent_type: Literal["Marketing", "Data processing"]
+	granted: bool
+	channel: Channel = "Mini-program"
+	text_version: str | None = Field(None, max_length=140)
 
 
 class ReverseRequest(Request):
@@ -139,10 +172,19 @@ ERRORS: tuple[tuple[type[Exception], int, str], ...] = (
 	(frappe.PermissionError, 403, "forbidden"),
 	(InsufficientPointsError, 409, "insufficient_points"),
 	(MemberNotActiveError, 409, "member_not_active"),
+	(RiskBlockedError, 409, "blocked_by_risk_rules"),
+	(HeldForApprovalError, 409, "awaiting_approval"),
+	(MobileNotVerifiedError, 409, "mobile_not_verified"),
 	(PointsShortfallError, 409, "points_already_spent"),
 	(RewardUnavailableError, 409, "reward_unavailable"),
 	(CouponNotAllowedError, 409, "coupon_not_allowed"),
 	(JoinRefusedError, 409, "not_in_group"),
+	(flash.SoldOutError, 409, "sold_out"),
+	(flash.FlashSaleClosedError, 409, "not_on_sale"),
+	(lottery.LotteryClosedError, 409, "lottery_closed"),
+	(lottery.DailyLimitError, 409, "daily_limit_reached"),
+	(events.EventFullError, 409, "event_full"),
+	(events.EventClosedError, 409, "event_closed"),
 	(frappe.DuplicateEntryError, 409, "duplicate"),
 	(frappe.ValidationError, 422, "validation_failed"),
 )
@@ -234,11 +276,15 @@ def _transaction_result(name: str) -> dict:
 		"points": txn.points,
 		"amount": float(txn.amount or 0),
 		"status": txn.status,
+		"held_for_approval": bool(
+			frappe.db.exists("Risk Alert", {"posting_key": f"{EXTERNAL}:{txn.name}:earn", "status": "Open"})
+		),
 		"member": member_summary(txn.member),
 	}
 
 
-def member_summary(member: str) -> dict:
+def member_summary(member: str, caller_gave_mobile: bool = False) -> dict:
+	"""The member's state; the mobile number is masked unless the caller is a manager or typed it."""
 	m = frappe.db.get_value(
 		MEMBER,
 		member,
@@ -246,7 +292,9 @@ def member_summary(member: str) -> dict:
 			"name",
 			"member_name",
 			"mobile_no",
+			"mobile_verified",
 			"status",
+			"status_reason",
 			"tier",
 			"tier_valid_until",
 			"points_balance",
@@ -274,8 +322,10 @@ def member_summary(member: str) -> dict:
 	return {
 		"member": m.name,
 		"member_name": m.member_name,
-		"mobile_no": m.mobile_no,
+		"mobile_no": visible_mobile(m.mobile_no, caller_gave_mobile),
+		"mobile_verified": bool(m.mobile_verified),
 		"status": m.status,
+		"status_reason": m.status_reason,
 		"referral_code": m.referral_code,
 		"tier": m.tier,
 		"tier_valid_until": str(m.tier_valid_until) if m.tier_valid_until else None,
@@ -309,14 +359,17 @@ def enrol(request: EnrolRequest) -> dict:
 				"referral_code_not_found",
 				_("No member has referral code {0}").format(request.referral_code),
 			)
-	profile = request.model_dump(exclude={"mobile_no", "member_name", "referral_code"}, exclude_none=True)
-	existing = member_by_mobile(request.mobile_no)
-	member = enrol_member(
-		request.mobile_no, request.member_name, ignore_permissions=True, referred_by=referrer, **profile
+	profile = request.model_dump(
+		exclude={"mobile_no", "member_name", "referral_code", "device_id", "address"}, exclude_none=True
 	)
+	existing = member_by_mobile(request.mobile_no)
+	with channel_signals(device_id=request.device_id, address=request.address):
+		member = enrol_member(
+			request.mobile_no, request.member_name, ignore_permissions=True, referred_by=referrer, **profile
+		)
 	if not existing:
 		frappe.local.response["http_status_code"] = 201
-	return member_summary(member.name)
+	return member_summary(member.name, caller_gave_mobile=True)
 
 
 @endpoint("GET", MemberQuery, "A member's balance, tier, expiring points and coupons")
@@ -328,7 +381,7 @@ def member(request: MemberQuery) -> dict:
 		raise ApiError(
 			404, "member_not_found", _("No loyalty member with mobile number {0}").format(request.mobile_no)
 		)
-	return member_summary(_member(name))
+	return member_summary(_member(name), caller_gave_mobile=bool(request.mobile_no))
 
 
 @endpoint("POST", EarnRequest, "Earn points for an external order (idempotent by order_id)")
@@ -342,9 +395,10 @@ def earn(request: EarnRequest) -> dict:
 		Line(item_code=line.item_code, amount=line.amount, item_group=line.item_group, brand=line.brand)
 		for line in request.lines or [OrderLine(item_code="order", amount=request.amount)]
 	]
-	points = sales.record_purchase(
-		member, Voucher(EXTERNAL, txn.name), posted_at, lines, float(request.amount), request.channel
-	)
+	with channel_signals(device_id=request.device_id, payment_reference=request.payment_reference):
+		points = sales.record_purchase(
+			member, Voucher(EXTERNAL, txn.name), posted_at, lines, float(request.amount), request.channel
+		)
 	txn.db_set("points", points)
 	return _transaction_result(txn.name)
 
@@ -355,7 +409,10 @@ def redeem(request: RedeemRequest) -> dict:
 	if existing := _replay("Redeem", request.key, request):
 		return _transaction_result(existing.name)
 	txn = _new_transaction("Redeem", request.key, member, request, points=request.points)
-	debit(member, request.points, "Redeem", Voucher(EXTERNAL, txn.name), key=f"{EXTERNAL}:{txn.name}:redeem")
+	with channel_signals(device_id=request.device_id):
+		debit(
+			member, request.points, "Redeem", Voucher(EXTERNAL, txn.name), key=f"{EXTERNAL}:{txn.name}:redeem"
+		)
 	return _transaction_result(txn.name)
 
 
@@ -518,6 +575,105 @@ def record_activity(request: ActivityRequest) -> dict:
 		"points_awarded": frappe.db.get_value("Community Activity", activity.name, "points_awarded") or 0,
 		"member": member_summary(member),
 	}
+
+
+class LotteryEntryRequest(Request):
+	member: MemberId
+	lottery: str = Field(min_length=1, max_length=140)
+	key: Key
+
+
+class FlashRedeemRequest(Request):
+	member: MemberId
+	flash_sale: str = Field(min_length=1, max_length=140)
+	key: Key
+	channel: Channel = "Mini-program"
+
+
+class FeedbackRequest(Request):
+	member: MemberId
+	feedback_type: Literal["Survey", "Complaint"] = "Survey"
+	rating: int | None = Field(None, ge=1, le=5, description="Required for a survey.")
+	comment: str | None = Field(None, max_length=2000)
+	store: str | None = Field(None, max_length=140, description="The store's warehouse.")
+	reference_doctype: Literal["Sales Invoice", "POS Invoice", "External Transaction"] | None = None
+	reference_name: str | None = Field(None, max_length=140)
+
+
+def _exists(doctype: str, name: str, code: str) -> str:
+	if not frappe.db.exists(doctype, name):
+		raise ApiError(404, code, _("No {0} {1}").format(_(doctype), name))
+	return name
+
+
+@endpoint(
+	"POST", LotteryEntryRequest, "Enter a points lottery: pay the entry, draw, award (idempotent by key)"
+)
+def draw_lottery(request: LotteryEntryRequest) -> dict:
+	member = _member(request.member)
+	_exists("Points Lottery", request.lottery, "lottery_not_found")
+	return {
+		**lottery.draw_result(lottery.enter(request.lottery, member, key=request.key)),
+		"member": member_summary(member),
+	}
+
+
+@endpoint("POST", FlashRedeemRequest, "Redeem a flash sale's reward; 409 sold_out when none is left")
+def flash_redeem(request: FlashRedeemRequest) -> dict:
+	member = _member(request.member)
+	_exists("Flash Sale", request.flash_sale, "flash_sale_not_found")
+	name = flash.redeem(request.flash_sale, member, key=request.key, channel=request.channel)
+	redemption = frappe.db.get_value(
+		"Reward Redemption", name, ["name", "reward", "points", "coupon_code"], as_dict=True
+	)
+	return {
+		"redemption": redemption.name,
+		"reward": redemption.reward,
+		"points": redemption.points,
+		"coupon_code": redemption.coupon_code,
+		"member": member_summary(member),
+	}
+
+
+@endpoint("POST", FeedbackRequest, "Record a member's survey answer or complaint")
+def submit_feedback(request: FeedbackRequest) -> dict:
+	member = _member(request.member)
+	name = feedback.record(member, channel="API", **request.model_dump(exclude={"member"}, exclude_none=True))
+	frappe.local.response["http_status_code"] = 201
+	row = frappe.db.get_value(
+		"Member Feedback", name, ["name", "feedback_type", "rating", "status", "points_awarded"], as_dict=True
+	)
+	return {**row, "member": member_summary(member)}
+
+
+@endpoint("POST", VerifyMobileRequest, "Mark the member's mobile number verified after your SMS check")
+def verify_mobile(request: VerifyMobileRequest) -> dict:
+	member = _member(request.member)
+	mark_mobile_verified(member, "API")
+	return member_summary(member)
+
+
+@endpoint("POST", ConsentRequest, "Record a member giving or withdrawing a consent")
+def consent(request: ConsentRequest) -> dict:
+	member = _member(request.member)
+	set_consent(member, request.consent_type, request.granted, request.channel, request.text_version)
+	return member_summary(member)
+
+
+class EventCheckInRequest(Request):
+	member: MemberId
+	member_event: str = Field(min_length=1, max_length=140)
+
+
+@endpoint(
+	"POST",
+	EventCheckInRequest,
+	"Check a member in at a member event (idempotent; walk-ins if seats are free)",
+)
+def event_check_in(request: EventCheckInRequest) -> dict:
+	member = _member(request.member)
+	_exists("Member Event", request.member_event, "event_not_found")
+	return {**events.check_in(request.member_event, member), "member": member_summary(member)}
 
 
 @frappe.whitelist(allow_guest=True, methods=["GET"])

@@ -32,6 +32,8 @@ class History:
 	first_purchase: date | None
 	last_purchase: date | None
 	previous_stage: Stage | None = None
+	feedback_risk: str = ""  # why the member's feedback puts them at risk (engine.engagement.feedback_risk)
+	feedback_risk_until: date | None = None  # None: until the complaint behind it is closed
 
 
 def usual_interval(history: History) -> float | None:
@@ -48,6 +50,10 @@ def stage(history: History, today: date, rules: LifecycleRules) -> tuple[Stage, 
 	quiet = (today - history.last_purchase).days
 	if quiet > rules.lapsed_days:
 		return Stage.LAPSED, f"No purchase for {quiet} days (lapsed after {rules.lapsed_days})"
+	if history.feedback_risk and (
+		history.feedback_risk_until is None or history.feedback_risk_until >= today
+	):
+		return Stage.AT_RISK, history.feedback_risk
 	interval = usual_interval(history)
 	if interval is not None and quiet > interval * rules.at_risk_factor:
 		return Stage.AT_RISK, f"No purchase for {quiet} days; usually every {interval:.0f} days"

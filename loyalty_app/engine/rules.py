@@ -7,6 +7,7 @@ from datetime import date
 from decimal import Decimal
 from itertools import takewhile
 
+from loyalty_app.engine.engagement import Recurrence
 from loyalty_app.engine.points import Rounding, to_points
 
 
@@ -57,6 +58,7 @@ class EarningRule:
 	excludes: bool = False
 	exclude_discounted: bool = False
 	stackable: bool = False
+	recurrence: Recurrence | None = None  # only on these days (a member day), within the dates above
 
 	def __post_init__(self) -> None:
 		if self.points_per_unit is not None and self.points_per_unit < 0:
@@ -68,6 +70,7 @@ class EarningRule:
 		return (
 			(self.valid_from is None or self.valid_from <= ctx.posting_date)
 			and (self.valid_to is None or ctx.posting_date <= self.valid_to)
+			and (self.recurrence is None or self.recurrence.occurs_on(ctx.posting_date))
 			and (not self.tier or self.tier == ctx.tier)
 			and (not self.channel or self.channel == ctx.channel)
 			and spend >= self.min_spend

@@ -7,11 +7,12 @@ API users' keys and the ids of what it made to a JSON file the HTTP tests read.
 import json
 
 import frappe
+from frappe.utils import add_to_date, now_datetime
 
 from loyalty_app.install import LOYALTY_INTEGRATION, LOYALTY_MANAGER, LOYALTY_USER
 from loyalty_app.rewards.services.coupons import issue_code
 from loyalty_app.tests.test_coupons_and_campaigns import make_campaign
-from loyalty_app.tests.utils import TEA, make_invoice, make_member, make_user, programme
+from loyalty_app.tests.utils import TEA, company, make_invoice, make_member, make_user, programme
 
 
 def api_user(email: str, *roles: str) -> dict:
@@ -24,6 +25,8 @@ def api_user(email: str, *roles: str) -> dict:
 
 
 PASSWORD = "Loyalty-Portal-2026!"
+# Blocks any earn that takes a member over 100,000 points in a day (no other HTTP test comes near).
+VELOCITY_RULE = "_LP HTTP Earning Velocity"
 
 
 def portal_user(email: str, member: str, language: str = "en") -> dict:
@@ -108,6 +111,32 @@ def prepare(path: str) -> None:
 		group = "_LP HTTP Group"
 		if not frappe.db.exists("Community Group", group):
 			frappe.get_doc({"doctype": "Community Group", "group_name": group}).insert()
+		event = frappe.get_doc(
+			{
+				"doctype": "Member Event",
+				"event_name": "_LP HTTP Tasting",
+				"company": company(),
+				"status": "Open",
+				"starts_on": add_to_date(now_datetime(), hours=-1),
+				"ends_on": add_to_date(now_datetime(), hours=2),
+				"venue_type": "Store",
+				"capacity": 1,
+				"attendance_points": 20,
+			}
+		).insert()
+		if not frappe.db.exists("Risk Rule", VELOCITY_RULE):
+			frappe.get_doc(
+				{
+					"doctype": "Risk Rule",
+					"rule_name": VELOCITY_RULE,
+					"rule_type": "Earning velocity",
+					"enabled": 1,
+					"action": "Block",
+					"severity": "High",
+					"window_hours": 24,
+					"max_points": 100_000,
+				}
+			).insert()
 		portal = {
 			"member_a": portal_user("member-a@loyalty.test", rich, language="zh"),
 			"member_b": portal_user("member-b@loyalty.test", poor),
@@ -124,6 +153,9 @@ def prepare(path: str) -> None:
 			"rich_coupon": rich_coupon,
 			"reward": reward,
 			"group": group,
+			"event": event.name,
+			"manager": api_user("manager-api@loyalty.test", LOYALTY_MANAGER),
+			"velocity_rule": VELOCITY_RULE,
 		}
 	frappe.db.commit()  # nosemgrep: the server process must see this data
 	with open(path, "w") as f:

@@ -8,7 +8,12 @@ from frappe.tests.utils import FrappeTestCase
 from frappe.utils import add_days, today
 
 from loyalty_app.loyalty.services.tiers import ensure_tier
-from loyalty_app.rewards.services.campaigns import ReferralNotAllowedError, award, post_birthday_bonuses
+from loyalty_app.rewards.services.campaigns import (
+	ReferralNotAllowedError,
+	award,
+	clear_campaign_cache,
+	post_birthday_bonuses,
+)
 from loyalty_app.rewards.services.coupons import (
 	CouponNotAllowedError,
 	generate_open_codes,
@@ -55,6 +60,7 @@ def make_campaign(name: str, **fields) -> str:
 def make_points_campaign(name: str, campaign_type: str, **fields) -> str:
 	if frappe.db.exists("Points Campaign", name):
 		frappe.db.delete("Points Campaign", name)
+		clear_campaign_cache()
 	return (
 		frappe.get_doc(
 			{"doctype": "Points Campaign", "campaign_name": name, "campaign_type": campaign_type, **fields}
@@ -130,6 +136,7 @@ class TestPointsCampaigns(FrappeTestCase):
 	def tearDown(self):
 		frappe.db.delete("Points Campaign", {"name": ("like", "_LP %")})
 		frappe.db.commit()  # nosemgrep: the jobs under test commit, so their campaigns must not linger
+		clear_campaign_cache()
 
 	def test_sign_up_and_profile_completion_bonuses_are_posted_once(self):
 		make_points_campaign("_LP Welcome", "Sign-up Bonus", bonus_points=100)

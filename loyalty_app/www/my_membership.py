@@ -2,6 +2,7 @@ import frappe
 from frappe import _
 
 from loyalty_app.api.v1 import member_summary
+from loyalty_app.engagement import portal as engagement_portal
 
 no_cache = 1
 
@@ -35,6 +36,7 @@ def get_context(context):
 			order_by="points_cost asc",
 		)
 	]
+	context.update(engagement_portal.page_context(member))
 	context.groups = frappe.get_all(
 		"Community Membership",
 		filters={"member": member, "status": "Active"},

@@ -51,3 +51,15 @@ def test_stage_is_total_and_at_risk_or_lapsed_always_has_a_reason(count, first_d
 		and (usual_interval(history) is None or gap <= usual_interval(history) * 2)
 	):
 		assert result not in (Stage.AT_RISK, Stage.LAPSED, Stage.NEW)
+
+
+def test_feedback_risk_makes_a_buying_member_at_risk_with_its_reason_until_it_ends():
+	unhappy = History(3, ago(60), ago(5), Stage.ACTIVE, "Open complaint since 2026-11-20", None)
+	assert stage(unhappy, TODAY, RULES) == (Stage.AT_RISK, "Open complaint since 2026-11-20")
+	ended = History(3, ago(60), ago(5), Stage.AT_RISK, "Rated 1 of 5 on 2026-10-01", ago(1))
+	assert stage(ended, TODAY, RULES)[0] is Stage.WON_BACK
+	assert (
+		stage(History(0, None, None, None, "Open complaint since 2026-11-20"), TODAY, RULES)[0] is Stage.NEW
+	)
+	lapsed = History(3, ago(400), ago(200), Stage.AT_RISK, "Open complaint since 2026-11-20")
+	assert stage(lapsed, TODAY, RULES)[0] is Stage.LAPSED

@@ -149,6 +149,43 @@ def test_activity_needs_group_membership(api, data):
 	assert missing.status_code == 404
 
 
+def test_event_check_in_awards_points_once_and_keeps_to_capacity(api, data):
+	before = balance(api, data["poor"])
+	first = api.post("event_check_in", member=data["poor"], member_event=data["event"])
+	assert first.status_code == 200
+	assert (first.json()["message"]["points_awarded"], first.json()["message"]["already_checked_in"]) == (
+		20,
+		False,
+	)
+	again = api.post("event_check_in", member=data["poor"], member_event=data["event"])
+	assert again.json()["message"]["already_checked_in"] is True
+	assert balance(api, data["poor"]) == before + 20
+	full = api.post("event_check_in", member=data["rich"], member_event=data["event"])
+	assert (full.status_code, error_code(full)) == (409, "event_full")
+	missing = api.post("event_check_in", member=data["poor"], member_event="no-such-event")
+	assert (missing.status_code, error_code(missing)) == (404, "event_not_found")
+
+
+def test_an_earn_blocked_by_a_risk_rule_changes_nothing_but_leaves_an_alert(api, data, key):
+	before = balance(api, data["poor"])
+	blocked = api.post("earn", member=data["poor"], order_id=key, amount="150000", channel="Web shop")
+	assert (blocked.status_code, error_code(blocked)) == (409, "blocked_by_risk_rules")
+	assert balance(api, data["poor"]) == before
+	assert api.get("member", member=data["poor"]).json()["message"]["status"] == "Active"
+	# the request was rolled back, but the alert was written again after the rollback for the manager
+	manager = Client(data["manager"]["token"])
+	alerts = manager.session.get(
+		f"{BASE_URL}/api/resource/Risk Alert",
+		params={
+			"filters": json.dumps([["member", "=", data["poor"]], ["risk_rule", "=", data["velocity_rule"]]]),
+			"fields": json.dumps(["status", "action_taken", "event"]),
+		},
+		timeout=30,
+	)
+	assert alerts.status_code == 200
+	assert {"status": "Open", "action_taken": "Block", "event": "Earn"} in alerts.json()["data"]
+
+
 def test_resource_api_reads_members_for_the_integration_user(api, data):
 	response = api.session.get(
 		f"{BASE_URL}/api/resource/Loyalty Member",

@@ -31,6 +31,25 @@ def test_member_data_is_not_reachable_through_the_resource_api_from_the_portal(d
 		assert response.status_code == 403, doctype
 
 
+def test_a_member_downloads_their_own_data_and_nobody_elses(data):
+	session = logged_in(data["member_b"])
+	own = session.get(f"{BASE_URL}/api/method/loyalty_app.trust.api.download_my_data", timeout=30)
+	assert own.status_code == 200
+	assert "attachment" in own.headers.get("Content-Disposition", "")
+	export = json.loads(own.content)
+	assert export["member"]["name"] == data["member_b"]["member"]
+	assert data["member_a"]["member"] not in own.text
+	other = session.get(
+		f"{BASE_URL}/api/method/loyalty_app.trust.api.download_member_data",
+		params={"member": data["member_a"]["member"]},
+		timeout=30,
+	)
+	assert other.status_code == 403
+	assert "points_balance" not in other.text
+	guest = requests.get(f"{BASE_URL}/api/method/loyalty_app.trust.api.download_my_data", timeout=30)
+	assert guest.status_code == 403
+
+
 def test_a_guest_is_sent_to_log_in():
 	response = requests.get(f"{BASE_URL}/my-membership", allow_redirects=False, timeout=30)
 	assert response.status_code in (301, 302)

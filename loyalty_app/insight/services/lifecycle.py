@@ -11,6 +11,7 @@ import frappe
 from frappe.utils import getdate, now_datetime
 
 from loyalty_app.engine.lifecycle import History, LifecycleRules, Stage, stage
+from loyalty_app.outreach.services.triggers import win_back_offered
 from loyalty_app.rewards.services.coupons import insert_codes
 
 MEMBER = "Loyalty Member"
@@ -32,7 +33,14 @@ def refresh_member(member: str, today: date | None = None) -> str:
 	m = frappe.db.get_value(
 		MEMBER,
 		member,
-		["purchase_count", "first_purchase_date", "last_purchase_date", "lifecycle_stage"],
+		[
+			"purchase_count",
+			"first_purchase_date",
+			"last_purchase_date",
+			"lifecycle_stage",
+			"feedback_risk",
+			"feedback_risk_until",
+		],
 		as_dict=True,
 	)
 	history = History(
@@ -40,6 +48,8 @@ def refresh_member(member: str, today: date | None = None) -> str:
 		getdate(m.first_purchase_date) if m.first_purchase_date else None,
 		getdate(m.last_purchase_date) if m.last_purchase_date else None,
 		Stage(m.lifecycle_stage) if m.lifecycle_stage else None,
+		m.feedback_risk or "",
+		getdate(m.feedback_risk_until) if m.feedback_risk_until else None,
 	)
 	new_stage, reason = stage(history, today, rules())
 	if new_stage != m.lifecycle_stage:
@@ -66,6 +76,8 @@ STAGE_SQL = """
 	case
 		when m.purchase_count <= 0 or m.last_purchase_date is null then 'New'
 		when datediff(%(today)s, m.last_purchase_date) > %(lapsed_days)s then 'Lapsed'
+		when coalesce(m.feedback_risk, '') <> ''
+			and (m.feedback_risk_until is null or m.feedback_risk_until >= %(today)s) then 'At risk'
 		when m.purchase_count >= 2 and m.first_purchase_date is not null
 			and datediff(%(today)s, m.last_purchase_date)
 				> datediff(m.last_purchase_date, m.first_purchase_date) / (m.purchase_count - 1) * %(factor)s
@@ -82,6 +94,8 @@ REASON_SQL = """
 		when m.purchase_count > 0 and datediff(%(today)s, m.last_purchase_date) > %(lapsed_days)s
 			then concat('No purchase for ', datediff(%(today)s, m.last_purchase_date), ' days (lapsed after ',
 				%(lapsed_days)s, ')')
+		when m.purchase_count > 0 and coalesce(m.feedback_risk, '') <> ''
+			and (m.feedback_risk_until is null or m.feedback_risk_until >= %(today)s) then m.feedback_risk
 		when m.purchase_count >= 2 and m.first_purchase_date is not null
 			and datediff(%(today)s, m.last_purchase_date)
 				> datediff(m.last_purchase_date, m.first_purchase_date) / (m.purchase_count - 1) * %(factor)s
@@ -166,4 +180,5 @@ def offer_win_back(today: date) -> int:
 		frappe.db.sql(
 			"update `tabLoyalty Member` set last_win_back_on = %s where name in %s", (today, tuple(members))
 		)
+		win_back_offered(members, settings.win_back_campaign, today)
 	return len(members)

@@ -50,6 +50,35 @@ class Voucher:
 
 
 @dataclass(frozen=True)
+class PostingRequest:
+	"""A credit or debit as asked, before it is written: what `loyalty_posting_checks` hooks look at.
+
+	`options` holds the remaining keyword arguments, so a held posting can be made later exactly as asked.
+	"""
+
+	action: str
+	member: str
+	points: int
+	entry_type: str
+	voucher: Voucher
+	key: str
+	options: dict
+
+
+# Postings that the `loyalty_posting_checks` hooks (e.g. the risk rules) see; others are the system's own.
+CHECKED_POSTINGS = {("credit", "Earn"), ("credit", "Adjust"), ("debit", "Redeem"), ("debit", "Adjust")}
+
+
+def posting_allowed(request: PostingRequest) -> bool:
+	"""Run the `loyalty_posting_checks` hooks: each may refuse (raise) or hold the posting (return False)."""
+	if (request.action, request.entry_type) not in CHECKED_POSTINGS:
+		return True
+	return all(
+		frappe.get_attr(check)(request) is not False for check in frappe.get_hooks("loyalty_posting_checks")
+	)
+
+
+@dataclass(frozen=True)
 class LockedMember:
 	name: str
 	status: str
@@ -70,7 +99,7 @@ def lock_member(member: str) -> LockedMember:
 def locked_lots(member: str) -> list[Lot]:
 	rows = frappe.db.sql(
 		"""select name, remaining_points, expiry_date, posting_datetime from `tabPoints Ledger Entry`
-		where member = %s and remaining_points > 0 for update""",
+		force index (member_remaining_points_index) where member = %s and remaining_points > 0 for update""",
 		member,
 		as_dict=True,
 	)
@@ -88,7 +117,8 @@ def redeemable_points(member: str, on_date: date | None = None) -> int:
 	"""
 	result = frappe.db.sql(
 		"""select coalesce(sum(lot.remaining_points), 0) - m.points_debt
-		from `tabLoyalty Member` m left join `tabPoints Ledger Entry` lot on lot.member = m.name
+		from `tabLoyalty Member` m
+		left join `tabPoints Ledger Entry` lot force index (member_remaining_points_index) on lot.member = m.name
 			and lot.remaining_points > 0 and (lot.expiry_date is null or lot.expiry_date >= %s)
 		where m.name = %s group by m.name""",
 		(on_date or getdate(), member),
@@ -108,8 +138,12 @@ def credit(
 	qualifying_amount: float = 0,
 	remarks: str | None = None,
 	daily_cap: bool = False,
+	checked: bool = False,
 ) -> str | None:
-	"""Post a new lot. Returns the entry, or None when there was nothing to record."""
+	"""Post a new lot. Returns the entry, or None when there was nothing to record or a check held it.
+
+	`checked` is for a posting the checks already let through (an approved hold): they are not run again.
+	"""
 	if existing := entry_by_key(key):
 		return existing
 	posted_at = posting_datetime or now_datetime()
@@ -119,6 +153,23 @@ def credit(
 			_("Member {0} is {1} and cannot earn points").format(member, _(locked.status)),
 			MemberNotActiveError,
 		)
+	request = PostingRequest(
+		"credit",
+		member,
+		points,
+		entry_type,
+		voucher,
+		key,
+		{
+			"posting_datetime": posted_at,
+			"qualifying_points": qualifying_points,
+			"qualifying_amount": qualifying_amount,
+			"remarks": remarks,
+			"daily_cap": daily_cap,
+		},
+	)
+	if not checked and not posting_allowed(request):
+		return None
 	settings = get_settings()
 	if daily_cap and settings.max_points_per_day:
 		earned = points
@@ -171,8 +222,12 @@ def debit(
 	key: str,
 	posting_datetime: datetime | None = None,
 	remarks: str | None = None,
-) -> str:
-	"""Spend points from the oldest unexpired lots (FIFO). Never takes the balance below zero."""
+	checked: bool = False,
+) -> str | None:
+	"""Spend points from the oldest unexpired lots (FIFO). Never takes the balance below zero.
+
+	Returns the entry, or None when a check held the posting for approval (see `credit`).
+	"""
 	if points <= 0:
 		frappe.throw(_("Points to redeem must be a positive whole number"))
 	if existing := entry_by_key(key):
@@ -184,6 +239,11 @@ def debit(
 			_("Member {0} is {1} and cannot redeem points").format(member, _(locked.status)),
 			MemberNotActiveError,
 		)
+	request = PostingRequest(
+		"debit", member, points, entry_type, voucher, key, {"posting_datetime": posted_at, "remarks": remarks}
+	)
+	if not checked and not posting_allowed(request):
+		return None
 	lots = locked_lots(member)
 	available = available_points(lots, getdate(posted_at)) - locked.points_debt
 	try:

@@ -1,5 +1,6 @@
 """Enrolment and look-up of members: one member per mobile number and per ERPNext Customer."""
 
+import re
 import secrets
 
 import frappe
@@ -10,6 +11,7 @@ from loyalty_app.loyalty.services.settings import get_settings
 
 MEMBER = "Loyalty Member"
 REFERRAL_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+MOBILE_LIKE = re.compile(r"^\+?[\d\s().-]{5,}$")
 
 
 class InvalidMobileError(frappe.ValidationError):
@@ -19,12 +21,24 @@ class InvalidMobileError(frappe.ValidationError):
 def normalize_mobile(raw: str, region: str | None = None) -> str:
 	"""A mobile number in E.164 form (+8613800138000); numbers without + are read in `region`."""
 	text = (raw or "").strip()
+	if not (mobile := _parse_mobile(text, region)):
+		frappe.throw(_("{0} is not a valid mobile number").format(frappe.bold(text)), InvalidMobileError)
+	return mobile
+
+
+def mobile_in(query: str | None) -> str | None:
+	"""The search text as a mobile number in E.164 form when it is one, else None (no error shown)."""
+	text = (query or "").strip()
+	return _parse_mobile(text) if MOBILE_LIKE.match(text) else None
+
+
+def _parse_mobile(text: str, region: str | None = None) -> str | None:
 	try:
 		number = phonenumbers.parse(text, region or get_settings().mobile_region)
 	except phonenumbers.NumberParseException:
-		number = None
-	if number is None or not phonenumbers.is_valid_number(number):
-		frappe.throw(_("{0} is not a valid mobile number").format(frappe.bold(text)), InvalidMobileError)
+		return None
+	if not phonenumbers.is_valid_number(number):
+		return None
 	return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 

@@ -13,12 +13,14 @@ import frappe
 from frappe import _
 from frappe.utils import cint, flt, get_datetime, getdate
 
+from loyalty_app.engine.engagement import Recurrence, Repeats
 from loyalty_app.engine.points import clawback_points
 from loyalty_app.engine.rules import EarnContext, EarningRule, Line, evaluate
 from loyalty_app.insight.services.lifecycle import refresh_member
 from loyalty_app.loyalty.services.ledger import (
 	LEDGER,
 	InsufficientPointsError,
+	MemberNotActiveError,
 	Voucher,
 	credit,
 	debit,
@@ -75,6 +77,12 @@ def prepare_points_payment(invoice) -> None:
 		)
 	if not invoice.is_pos:
 		frappe.throw(_("Tick Include Payment (POS) to pay part of this invoice with points"))
+	status = frappe.db.get_value(MEMBER, invoice.loyalty_member, "status")
+	if status != "Active":
+		frappe.throw(
+			_("Member {0} is {1} and cannot redeem points").format(invoice.loyalty_member, _(status)),
+			MemberNotActiveError,
+		)
 	available = redeemable_points(invoice.loyalty_member, getdate(invoice.posting_date))
 	if points > available:
 		frappe.throw(
@@ -258,6 +266,9 @@ def _load_rules() -> list[EarningRule]:
 			"excludes",
 			"exclude_discounted",
 			"stackable",
+			"repeats",
+			"repeat_day",
+			"repeat_weekday",
 		],
 	)
 	return [
@@ -277,9 +288,19 @@ def _load_rules() -> list[EarningRule]:
 			excludes=bool(r.excludes),
 			exclude_discounted=bool(r.exclude_discounted),
 			stackable=bool(r.stackable),
+			recurrence=recurrence_of(r),
 		)
 		for r in rules
 	]
+
+
+def recurrence_of(rule) -> Recurrence | None:
+	"""The engine's recurrence for a document with repeats / repeat_day / repeat_weekday fields."""
+	if not rule.get("repeats"):
+		return None
+	return Recurrence(
+		Repeats(rule.repeats), day=rule.get("repeat_day") or 1, weekday=rule.get("repeat_weekday") or ""
+	)
 
 
 def record_return(invoice) -> None:

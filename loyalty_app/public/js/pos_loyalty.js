@@ -77,6 +77,7 @@
 				<button type="button" class="btn btn-xs btn-default lp-enrol">${__("Enrol")}</button>
 				<button type="button" class="btn btn-xs btn-default lp-redeem">${__("Redeem Points")}</button>
 				<button type="button" class="btn btn-xs btn-default lp-coupon">${__("Apply Coupon")}</button>
+				<button type="button" class="btn btn-xs btn-default lp-verify">${__("Mobile Verified")}</button>
 			</div>
 		`);
 		p.$components_wrapper.before(state.$panel);
@@ -101,6 +102,7 @@
 		state.$panel.find(".lp-enrol").on("click", safe("enrol", () => enrol_dialog($search.val())));
 		state.$panel.find(".lp-redeem").on("click", safe("redeem", redeem_dialog));
 		state.$panel.find(".lp-coupon").on("click", safe("coupon", coupon_dialog));
+		state.$panel.find(".lp-verify").on("click", safe("verify", verify_mobile));
 		render();
 		return true;
 	}
@@ -113,6 +115,13 @@
 		if (s) {
 			parts.push(`<span class="lp-member"><b>${frappe.utils.escape_html(s.member_name || s.member)}</b>
 				(${frappe.utils.escape_html(s.member)})</span>`);
+			if (s.status !== "Active") {
+				parts.push(
+					`<span class="lp-status text-danger">${__("Member is {0}: no points can be earned or redeemed", [
+						__(s.status),
+					])}${s.status_reason ? " (" + frappe.utils.escape_html(s.status_reason) + ")" : ""}</span>`
+				);
+			}
 			parts.push(`<span>${__("Tier")}: <b>${frappe.utils.escape_html(s.tier || "-")}</b></span>`);
 			parts.push(`<span>${__("Balance")}: <b class="lp-balance">${s.points_balance}</b></span>`);
 			parts.push(
@@ -149,8 +158,19 @@
 		}
 		const doc = frm() && frm().doc;
 		const draft = !!doc && !doc.docstatus;
-		state.$panel.find(".lp-redeem").prop("disabled", !s || !draft || !s.redeemable_points);
+		state.$panel
+			.find(".lp-redeem")
+			.prop("disabled", !s || !draft || !s.redeemable_points || s.status !== "Active");
+		state.$panel.find(".lp-verify").toggle(!!s && !s.mobile_verified);
 		state.$panel.find(".lp-coupon").prop("disabled", !s || !draft);
+	}
+
+	// The clerk has seen the customer and their phone: the mobile number counts as verified.
+	async function verify_mobile() {
+		const s = state.summary;
+		if (!s) return;
+		state.summary = await call("verify_mobile", { member: s.member }, "POST");
+		render();
 	}
 
 	// Member of the invoice's customer

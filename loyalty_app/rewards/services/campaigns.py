@@ -18,6 +18,7 @@ from loyalty_app.loyalty.services.ledger import Voucher, credit, entry_by_key
 from loyalty_app.loyalty.services.settings import get_settings
 
 CAMPAIGN = "Points Campaign"
+CAMPAIGNS_CACHE_KEY = "loyalty_app:active_points_campaigns"
 PROFILE_FIELDS = ("birthday", "gender", "email")
 
 
@@ -29,24 +30,41 @@ def active_campaigns(campaign_type: str, on_date: date | None = None) -> list:
 	on_date = getdate(on_date)
 	return [
 		c
-		for c in frappe.get_all(
-			CAMPAIGN,
-			filters={"campaign_type": campaign_type, "active": 1},
-			fields=[
-				"name",
-				"bonus_points",
-				"referrer_points",
-				"multiplier",
-				"birthday_rule",
-				"lifecycle_stage",
-				"rfm_segment",
-				"valid_from",
-				"valid_to",
-			],
-		)
-		if (not c.valid_from or getdate(c.valid_from) <= on_date)
+		for c in frappe.cache.get_value(CAMPAIGNS_CACHE_KEY, generator=_load_active_campaigns)
+		if c.campaign_type == campaign_type
+		and (not c.valid_from or getdate(c.valid_from) <= on_date)
 		and (not c.valid_to or getdate(c.valid_to) >= on_date)
 	]
+
+
+def _load_active_campaigns() -> list:
+	"""Active campaigns' rules (not their running totals), cached until a campaign changes."""
+	return frappe.get_all(
+		CAMPAIGN,
+		filters={"active": 1},
+		fields=[
+			"name",
+			"campaign_type",
+			"bonus_points",
+			"referrer_points",
+			"multiplier",
+			"birthday_rule",
+			"lifecycle_stage",
+			"rfm_segment",
+			"valid_from",
+			"valid_to",
+		],
+	)
+
+
+def clear_campaign_cache() -> None:
+	"""After a campaign changes; again if its transaction rolls back, since the cache may hold the change."""
+	frappe.cache.delete_value(CAMPAIGNS_CACHE_KEY)
+	frappe.db.after_rollback.add(_drop_cached_campaigns)
+
+
+def _drop_cached_campaigns() -> None:
+	frappe.cache.delete_value(CAMPAIGNS_CACHE_KEY)
 
 
 def award(campaign: str, member: str, points: int, key: str, remarks: str) -> str | None:
@@ -55,12 +73,15 @@ def award(campaign: str, member: str, points: int, key: str, remarks: str) -> st
 		return None
 	if existing := entry_by_key(key):
 		return existing
-	budget = frappe.db.sql(
+	locked = frappe.db.sql(
 		"""select budget_points, per_member_budget, points_issued, lifecycle_stage, rfm_segment
 		from `tabPoints Campaign` where name = %s for update""",
 		campaign,
 		as_dict=True,
-	)[0]
+	)
+	if not locked:  # deleted since the cached list of active campaigns was read
+		return None
+	budget = locked[0]
 	if not in_segment(member, budget.lifecycle_stage, budget.rfm_segment):
 		return None
 	if budget.budget_points and budget.points_issued + points > budget.budget_points:

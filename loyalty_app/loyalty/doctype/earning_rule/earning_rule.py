@@ -3,7 +3,7 @@ from frappe import _
 from frappe.model.document import Document
 from frappe.utils import getdate
 
-from loyalty_app.loyalty.services.sales import RULES_CACHE_KEY
+from loyalty_app.loyalty.services.sales import RULES_CACHE_KEY, recurrence_of
 
 
 class EarningRule(Document):
@@ -12,6 +12,10 @@ class EarningRule(Document):
 			frappe.throw(_("Valid From must be on or before Valid To"))
 		if self.excludes and (self.override_rate or (self.multiplier or 1) != 1):
 			frappe.throw(_("An excluding rule earns nothing, so it cannot also set a rate or multiplier"))
+		try:
+			recurrence_of(self)
+		except ValueError:
+			frappe.throw(_("Set a day of the month from 1 to 31, or a weekday, for a repeating rule"))
 
 	def on_change(self):
 		clear_rule_cache()

@@ -1,7 +1,6 @@
 import frappe
 from frappe import _
 from frappe.model.document import Document
-from frappe.utils import now_datetime
 
 from loyalty_app.loyalty.services.members import create_customer_for, new_referral_code, normalize_mobile
 from loyalty_app.rewards.services import campaigns
@@ -28,6 +27,12 @@ SERVICE_FIELDS = (
 	"rfm_segment",
 	"rfm_scores",
 	"last_win_back_on",
+	"feedback_risk",
+	"feedback_risk_until",
+	"customer_lifetime_value",
+	"lifetime_revenue",
+	"acquisition_cost",
+	"value_refreshed_on",
 )
 
 
@@ -38,12 +43,12 @@ class DuplicateMemberError(frappe.DuplicateEntryError):
 class LoyaltyMember(Document):
 	def validate(self):
 		self.keep_service_fields()
+		if self.erased:
+			return
 		self.mobile_no = normalize_mobile(self.mobile_no)
 		self.validate_unique("mobile_no", _("mobile number"))
 		self.validate_unique("customer", _("customer"))
 		campaigns.validate_referral(self)
-		if self.marketing_consent if self.is_new() else self.has_value_changed("marketing_consent"):
-			self.marketing_consent_at = now_datetime()
 
 	def before_save(self):
 		if self.is_new():
@@ -56,6 +61,12 @@ class LoyaltyMember(Document):
 
 	def on_update(self):
 		campaigns.on_profile_saved(self)
+
+	def reset_values_if_no_permlevel_access(self, has_access_to, high_permlevel_fields):
+		"""A clerk types the mobile number when enrolling, though they do not see it afterwards."""
+		if self.is_new():
+			high_permlevel_fields = [df for df in high_permlevel_fields if df.fieldname != "mobile_no"]
+		super().reset_values_if_no_permlevel_access(has_access_to, high_permlevel_fields)
 
 	def keep_service_fields(self):
 		before = self.get_doc_before_save()

@@ -27,3 +27,4 @@ def on_doctype_update():
 	frappe.db.add_index("Points Ledger Entry", ["voucher_type", "voucher_no"])
 	frappe.db.add_index("Points Ledger Entry", ["expiry_date", "remaining_points"])
 	frappe.db.add_index("Points Ledger Entry", ["reverses_entry"])
+	frappe.db.add_index("Points Ledger Entry", ["entry_type", "posting_datetime"])

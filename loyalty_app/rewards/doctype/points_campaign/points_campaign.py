@@ -2,6 +2,8 @@ import frappe
 from frappe import _
 from frappe.model.document import Document
 
+from loyalty_app.rewards.services.campaigns import clear_campaign_cache
+
 
 class PointsCampaign(Document):
 	def validate(self):
@@ -12,3 +14,9 @@ class PointsCampaign(Document):
 			frappe.throw(_("Enter the bonus points"))
 		if self.valid_from and self.valid_to and self.valid_from > self.valid_to:
 			frappe.throw(_("Valid From must be on or before Valid To"))
+
+	def on_update(self):
+		clear_campaign_cache()
+
+	def on_trash(self):
+		clear_campaign_cache()

@@ -10,7 +10,8 @@ class RewardRedemption(Document):
 		if (self.quantity or 0) < 1:
 			frappe.throw(_("Quantity must be at least 1"))
 		reward = frappe.get_cached_doc("Loyalty Reward", self.reward)
-		self.points = (reward.points_cost or 0) * self.quantity
+		# a service giving the reward as a gift or prize (engagement) sets free_of_points
+		self.points = 0 if self.flags.free_of_points else (reward.points_cost or 0) * self.quantity
 		self.cash_amount = (
 			(reward.cash_amount or 0) * self.quantity if reward.reward_type == "Points + Cash" else 0
 		)

@@ -1,0 +1,21 @@
+"""Least exposure of personal data: masking of mobile numbers for staff and integrators."""
+
+import phonenumbers
+
+
+def mask_mobile(mobile: str | None) -> str | None:
+	"""+8613912345678 -> +86 139****5678: country code, first three and last four digits kept.
+
+	Shorter national numbers keep only their last two digits; text that is no E.164 number is masked
+	the same way over its digits, so nothing but a few digits ever shows.
+	"""
+	if not mobile:
+		return mobile
+	try:
+		number = phonenumbers.parse(mobile, None)
+		prefix, national = f"+{number.country_code} ", str(number.national_number)
+	except phonenumbers.NumberParseException:
+		prefix, national = "", "".join(ch for ch in mobile if ch.isdigit())
+	if len(national) >= 8:
+		return f"{prefix}{national[:3]}{'*' * (len(national) - 7)}{national[-4:]}"
+	return f"{prefix}{'*' * max(len(national) - 2, 0)}{national[-2:]}"

@@ -1,0 +1,88 @@
+"""Member status changes, mobile verification and masked mobile numbers, traceable to a user and time."""
+
+import json
+
+import frappe
+from frappe import _
+from frappe.utils import now_datetime
+
+from loyalty_app.engine.privacy import mask_mobile
+from loyalty_app.loyalty.services.members import mobile_in
+
+MEMBER = "Loyalty Member"
+FULL_MOBILE_ROLES = {"Loyalty Manager", "System Manager"}
+
+
+def set_member_status(member: str, status: str, reason: str) -> None:
+	"""Set status and its reason without a full save, and record it in the member's history (Version)."""
+	before = frappe.db.get_value(MEMBER, member, ["status", "status_reason"], as_dict=True)
+	if before.status == status and before.status_reason == reason:
+		return
+	frappe.db.set_value(MEMBER, member, {"status": status, "status_reason": reason})
+	changed = [[f, before[f], value] for f, value in (("status", status), ("status_reason", reason))]
+	_record_version(member, changed)
+
+
+def _record_version(member: str, changed: list) -> None:
+	frappe.get_doc(
+		{
+			"doctype": "Version",
+			"ref_doctype": MEMBER,
+			"docname": member,
+			"data": json.dumps({"changed": changed, "added": [], "removed": [], "row_changed": []}),
+		}
+	).insert(ignore_permissions=True)
+
+
+def on_validate(member, method=None) -> None:
+	"""Loyalty Member validate: masked copy of the mobile; a changed mobile must be verified again."""
+	member.mobile_masked = mask_mobile(member.mobile_no)
+	if not member.is_new() and member.has_value_changed("mobile_no"):
+		member.mobile_verified, member.mobile_verified_at, member.mobile_verified_by = 0, None, None
+	if member.mobile_verified and not member.mobile_verified_at:
+		member.mobile_verified_at, member.mobile_verified_by = now_datetime(), frappe.session.user
+
+
+def mark_mobile_verified(member: str, channel: str) -> None:
+	"""The integrator checked an SMS code, or the clerk saw the customer: the mobile number is verified."""
+	if frappe.db.get_value(MEMBER, member, "mobile_verified"):
+		return
+	doc = frappe.get_doc(MEMBER, member)
+	doc.mobile_verified, doc.mobile_verified_at, doc.mobile_verified_by = (
+		1,
+		now_datetime(),
+		frappe.session.user,
+	)
+	doc.add_comment("Info", _("Mobile number verified ({0})").format(_(channel)))
+	doc.flags.ignore_permissions = True
+	doc.save()
+
+
+def sees_full_mobile() -> bool:
+	return bool(FULL_MOBILE_ROLES & set(frappe.get_roles()))
+
+
+def visible_mobile(mobile: str | None, caller_gave_it: bool = False) -> str | None:
+	"""The number as this user may see it: in full for managers or when the caller typed it, else masked."""
+	return mobile if caller_gave_it or sees_full_mobile() else mask_mobile(mobile)
+
+
+@frappe.whitelist()
+@frappe.validate_and_sanitize_search_inputs
+def search_members(doctype: str, txt: str, searchfield: str, start: int, page_len: int, filters) -> list:
+	"""Link-field search for members: by code or name, or by the full mobile number typed (whoever knows
+	the number may find its member); results show the masked number only."""
+	txt = (txt or "").strip()
+	or_filters = {"name": ("like", f"%{txt}%"), "member_name": ("like", f"%{txt}%")}
+	if mobile := mobile_in(txt):
+		or_filters["mobile_no"] = mobile
+	return frappe.get_list(
+		MEMBER,
+		filters=filters,
+		or_filters=or_filters,
+		fields=["name", "member_name", "mobile_masked", "tier"],
+		order_by="member_name",
+		limit_start=start,
+		limit_page_length=page_len,
+		as_list=True,
+	)
