@@ -76,19 +76,34 @@ ensure_browser_tools() {
 	(cd "$LOYALTY_SRC/tests/browser" && npm ci --silent --no-audit --no-fund >/dev/null)
 }
 
-# Serve a site in the background on a port; its pid goes to logs/loyalty-serve-<port>.pid.
+# Serve a site in the background on a port, in a process group of its own whose id goes to
+# logs/loyalty-serve-<port>.pid (bench serve runs its server as a child process: stop the whole group).
 serve_site() {
 	local site=$1 port=$2
-	as_bench_user "nohup bench --site $site serve --port $port >$LOYALTY_BENCH/logs/loyalty-serve-$port.log 2>&1 \
-		& echo \$! >$LOYALTY_BENCH/logs/loyalty-serve-$port.pid"
+	if curl -fsS "http://127.0.0.1:$port/api/method/ping" >/dev/null 2>&1; then
+		die "something already answers on port $port (a server left from an earlier run?): stop it, or set another port"
+	fi
+	start_in_background "$LOYALTY_BENCH/logs/loyalty-serve-$port" "bench --site $site serve --port $port"
 	for _ in $(seq 60); do curl -fsS "http://127.0.0.1:$port/api/method/ping" >/dev/null 2>&1 && return 0; sleep 1; done
 	die "site $site did not answer on port $port"
+}
+
+# Run a bench command in the background as the bench user, in a new session (its own process group);
+# output to <base>.log, the group id to <base>.pid for stop_served.
+start_in_background() {
+	local base=$1 command=$2
+	rm -f "$base.pid"
+	as_bench_user "setsid bash -c 'echo \$\$ >$base.pid; exec $command' >$base.log 2>&1 </dev/null &"
+	for _ in $(seq 50); do [ -s "$base.pid" ] && return 0; sleep 0.1; done
+	die "could not start: $command"
 }
 
 stop_served() {
 	local pidfile
 	for pidfile in "$LOYALTY_BENCH"/logs/loyalty-serve-*.pid "$LOYALTY_BENCH"/logs/loyalty-test-worker.pid; do
-		[ -f "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null && rm -f "$pidfile"
+		[ -f "$pidfile" ] || continue
+		kill -- "-$(cat "$pidfile")" 2>/dev/null
+		rm -f "$pidfile"
 	done
 	return 0
 }

@@ -14,6 +14,7 @@ from loyalty_app.insight.services.lifecycle import refresh_stages
 from loyalty_app.insight.services.rfm import refresh_rfm
 from loyalty_app.loyalty.services.expiry import expire_points, refresh_expiry_reminders
 from loyalty_app.loyalty.services.tiers import ensure_tier, review_tiers
+from loyalty_app.outreach.services.messages import deliver_due
 from loyalty_app.outreach.services.triggers import queue_daily
 from loyalty_app.outreach.services.value import refresh_member_value
 from loyalty_app.rewards.services.campaigns import post_birthday_bonuses
@@ -59,12 +60,21 @@ def run(members: int = 1_000_000, entries_per_member: int = 10, only: list[str] 
 		("lifecycle stages", refresh_stages),
 		("RFM segments", refresh_rfm),
 		("birthday bonuses", post_birthday_bonuses),
-		("daily messages", lambda: queue_daily(expiry_day)),
+		("daily messages", lambda: daily_messages(expiry_day)),
 		("member value", refresh_member_value),
 	):
 		if only is None or name in only:
 			seconds, result = timed(job)
 			print(f"{name:<18} {seconds:8.1f} s   (aim: under 300 s)   {result}", flush=True)
+
+
+def daily_messages(on_date) -> dict:
+	"""The day's triggered messages (birthdays, points expiring, tier changes) queued, then delivered to the
+	Email Queue. The benchmark site keeps no quiet hours, so a run at any hour delivers."""
+	frappe.db.set_single_value("Outreach Settings", {"quiet_hours_start": None, "quiet_hours_end": None})
+	queued = queue_daily(on_date)
+	frappe.db.commit()  # nosemgrep
+	return {"queued": queued, **deliver_due()}
 
 
 def timed(job: Callable) -> tuple[float, object]:
@@ -90,11 +100,12 @@ def generate(members: int, entries_per_member: int) -> None:
 	}
 	frappe.db.sql(
 		f"""insert ignore into `tabLoyalty Member` (name, creation, modified, owner, modified_by, docstatus,
-			member_name, mobile_no, status, channel, join_date, referral_code, birthday, marketing_consent,
+			member_name, mobile_no, email, status, channel, join_date, referral_code, birthday, marketing_consent,
 			tier, tier_valid_until, lifecycle_stage, points_balance, lifetime_earned, lifetime_redeemed,
 			points_debt, purchase_count, total_spend, points_expiring_soon, tier_in_grace)
 		select concat('{PREFIX}', lpad(seq, 7, '0')), %(now)s, %(now)s, %(user)s, %(user)s, 0,
-			concat('Bench Member ', seq), concat('+86136', lpad(seq, 8, '0')), 'Active', 'Store',
+			concat('Bench Member ', seq), concat('+86136', lpad(seq, 8, '0')), concat('member', seq, '@bench.example'),
+			'Active', 'Store',
 			%(today)s - interval (seq %% 900) day, concat('B', lpad(seq, 7, '0')),
 			date('1980-01-01') + interval (seq %% 10000) day, seq %% 2,
 			case seq %% 10 when 0 then 'Bench Gold' when 1 then 'Bench Silver' when 2 then 'Bench Silver' else null end,

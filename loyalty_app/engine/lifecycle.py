@@ -34,6 +34,7 @@ class History:
 	previous_stage: Stage | None = None
 	feedback_risk: str = ""  # why the member's feedback puts them at risk (engine.engagement.feedback_risk)
 	feedback_risk_until: date | None = None  # None: until the complaint behind it is closed
+	last_attended: date | None = None  # the last member event the member came to
 
 
 def usual_interval(history: History) -> float | None:
@@ -54,10 +55,12 @@ def stage(history: History, today: date, rules: LifecycleRules) -> tuple[Stage, 
 		history.feedback_risk_until is None or history.feedback_risk_until >= today
 	):
 		return Stage.AT_RISK, history.feedback_risk
+	# Coming to a member event counts as contact: the at-risk clock runs from the later of the two.
+	out_of_touch = (today - max(history.last_purchase, history.last_attended or history.last_purchase)).days
 	interval = usual_interval(history)
-	if interval is not None and quiet > interval * rules.at_risk_factor:
+	if interval is not None and out_of_touch > interval * rules.at_risk_factor:
 		return Stage.AT_RISK, f"No purchase for {quiet} days; usually every {interval:.0f} days"
-	if quiet > rules.at_risk_days:
+	if out_of_touch > rules.at_risk_days:
 		return Stage.AT_RISK, f"No purchase for {quiet} days (at risk after {rules.at_risk_days})"
 	if history.purchase_count >= rules.loyal_min_purchases:
 		return Stage.LOYAL, ""

@@ -62,11 +62,17 @@ class TestLifecycle(FrappeTestCase):
 			first = last + rng.randint(0, 300) if count else None
 			current = rng.choice([s.value for s in Stage])
 			set_history(member, count, first, last, current)
+			attended = rng.choice([None, rng.randint(0, 200)])
+			if attended is not None:
+				frappe.db.set_value(
+					"Loyalty Member", member, "last_event_attended", add_days(today(), -attended)
+				)
 			members[member] = History(
 				count,
 				getdate(add_days(today(), -first)) if count else None,
 				getdate(add_days(today(), -last)) if count else None,
 				Stage(current),
+				last_attended=getdate(add_days(today(), -attended)) if attended is not None else None,
 			)
 		with programme():
 			refresh_stages()

@@ -11,6 +11,7 @@ from loyalty_app.engine.value import SaleLine, lifetime_value
 from loyalty_app.outreach.services import events
 from loyalty_app.outreach.services.value import refresh_member_value
 from loyalty_app.tests.test_community import make_group
+from loyalty_app.tests.test_lifecycle import set_history
 from loyalty_app.tests.test_rewards import stock_item, store
 from loyalty_app.tests.utils import (
 	TEA,
@@ -82,6 +83,19 @@ class TestMemberEvents(FrappeTestCase):
 		)
 		doc = frappe.get_doc("Member Event", event)
 		self.assertEqual((doc.registered_count, doc.attended_count), (1, 1))
+
+	def test_an_at_risk_member_who_comes_to_an_event_is_back_in_touch(self):
+		member = make_member()
+		set_history(member, 3, 200, 120, "At risk")
+		with programme():
+			events.check_in(make_event(), member)
+		self.assertEqual(
+			frappe.db.get_value("Loyalty Member", member, ["lifecycle_stage", "last_event_attended"]),
+			("Won back", getdate()),
+		)
+		self.assertTrue(
+			frappe.db.exists("Lifecycle Stage Change", {"member": member, "to_stage": "Won back"})
+		)
 
 	def test_roi_is_attributed_revenue_less_cost_over_cost(self):
 		start = getdate(add_days(today(), -10))

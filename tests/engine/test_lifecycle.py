@@ -31,6 +31,17 @@ def test_at_risk_uses_the_members_own_rhythm():
 	assert usual_interval(History(4, ago(55), ago(25))) == 10
 
 
+def test_coming_to_a_member_event_keeps_a_quiet_member_in_touch_but_not_from_lapsing():
+	quiet = History(1, ago(120), ago(120), Stage.AT_RISK)
+	assert stage(quiet, TODAY, RULES)[0] is Stage.AT_RISK
+	came_last_week = History(1, ago(120), ago(120), Stage.AT_RISK, last_attended=ago(7))
+	assert stage(came_last_week, TODAY, RULES)[0] is Stage.WON_BACK
+	long_ago = History(1, ago(120), ago(120), last_attended=ago(100))
+	assert stage(long_ago, TODAY, RULES) == (Stage.AT_RISK, "No purchase for 120 days (at risk after 90)")
+	gone = History(1, ago(200), ago(200), last_attended=ago(1))
+	assert stage(gone, TODAY, RULES)[0] is Stage.LAPSED
+
+
 @given(
 	count=st.integers(0, 50),
 	first_days=st.integers(0, 1000),

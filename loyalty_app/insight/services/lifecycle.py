@@ -40,6 +40,7 @@ def refresh_member(member: str, today: date | None = None) -> str:
 			"lifecycle_stage",
 			"feedback_risk",
 			"feedback_risk_until",
+			"last_event_attended",
 		],
 		as_dict=True,
 	)
@@ -50,6 +51,7 @@ def refresh_member(member: str, today: date | None = None) -> str:
 		Stage(m.lifecycle_stage) if m.lifecycle_stage else None,
 		m.feedback_risk or "",
 		getdate(m.feedback_risk_until) if m.feedback_risk_until else None,
+		getdate(m.last_event_attended) if m.last_event_attended else None,
 	)
 	new_stage, reason = stage(history, today, rules())
 	if new_stage != m.lifecycle_stage:
@@ -72,24 +74,27 @@ def refresh_member(member: str, today: date | None = None) -> str:
 	return new_stage
 
 
-STAGE_SQL = """
+# Days since the member was last in touch: their last purchase, or a member event they came to since.
+OUT_OF_TOUCH = "datediff(%(today)s, greatest(m.last_purchase_date, coalesce(m.last_event_attended, m.last_purchase_date)))"
+
+STAGE_SQL = f"""
 	case
 		when m.purchase_count <= 0 or m.last_purchase_date is null then 'New'
 		when datediff(%(today)s, m.last_purchase_date) > %(lapsed_days)s then 'Lapsed'
 		when coalesce(m.feedback_risk, '') <> ''
 			and (m.feedback_risk_until is null or m.feedback_risk_until >= %(today)s) then 'At risk'
 		when m.purchase_count >= 2 and m.first_purchase_date is not null
-			and datediff(%(today)s, m.last_purchase_date)
+			and {OUT_OF_TOUCH}
 				> datediff(m.last_purchase_date, m.first_purchase_date) / (m.purchase_count - 1) * %(factor)s
 			then 'At risk'
-		when datediff(%(today)s, m.last_purchase_date) > %(at_risk_days)s then 'At risk'
+		when {OUT_OF_TOUCH} > %(at_risk_days)s then 'At risk'
 		when m.purchase_count >= %(loyal)s then 'Loyal'
 		when m.lifecycle_stage in ('At risk', 'Lapsed', 'Won back') then 'Won back'
 		when m.purchase_count = 1 then 'First purchase'
 		else 'Active'
 	end"""
 
-REASON_SQL = """
+REASON_SQL = f"""
 	case
 		when m.purchase_count > 0 and datediff(%(today)s, m.last_purchase_date) > %(lapsed_days)s
 			then concat('No purchase for ', datediff(%(today)s, m.last_purchase_date), ' days (lapsed after ',
@@ -97,11 +102,11 @@ REASON_SQL = """
 		when m.purchase_count > 0 and coalesce(m.feedback_risk, '') <> ''
 			and (m.feedback_risk_until is null or m.feedback_risk_until >= %(today)s) then m.feedback_risk
 		when m.purchase_count >= 2 and m.first_purchase_date is not null
-			and datediff(%(today)s, m.last_purchase_date)
+			and {OUT_OF_TOUCH}
 				> datediff(m.last_purchase_date, m.first_purchase_date) / (m.purchase_count - 1) * %(factor)s
 			then concat('No purchase for ', datediff(%(today)s, m.last_purchase_date), ' days; usually every ',
 				round(datediff(m.last_purchase_date, m.first_purchase_date) / (m.purchase_count - 1)), ' days')
-		when m.purchase_count > 0 and datediff(%(today)s, m.last_purchase_date) > %(at_risk_days)s
+		when m.purchase_count > 0 and {OUT_OF_TOUCH} > %(at_risk_days)s
 			then concat('No purchase for ', datediff(%(today)s, m.last_purchase_date), ' days (at risk after ',
 				%(at_risk_days)s, ')')
 		else ''

@@ -10,6 +10,7 @@ from frappe.utils import add_days, flt, getdate, now_datetime
 
 from loyalty_app.community.services.groups import active_membership
 from loyalty_app.engine.value import roi
+from loyalty_app.insight.services.lifecycle import refresh_member
 from loyalty_app.loyalty.services.ledger import Voucher, credit
 from loyalty_app.outreach.services import sends
 from loyalty_app.utils import lock_row
@@ -95,6 +96,12 @@ def check_in(event: str, member: str, when=None) -> dict:
 	frappe.db.set_value(
 		REGISTRATION, registration.name, {"status": ATTENDED, "checked_in_at": when, "points_awarded": points}
 	)
+	frappe.db.sql(
+		"""update `tabLoyalty Member` set last_event_attended = greatest(coalesce(last_event_attended, %(on)s), %(on)s)
+		where name = %(member)s""",
+		{"on": getdate(when), "member": member},
+	)
+	refresh_member(member, getdate(when))
 	if locked_event.community_group and active_membership(locked_event.community_group, member):
 		frappe.get_doc(
 			{

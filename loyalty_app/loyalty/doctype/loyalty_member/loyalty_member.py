@@ -18,6 +18,7 @@ SERVICE_FIELDS = (
 	"lifetime_redeemed",
 	"points_debt",
 	"last_purchase_date",
+	"last_event_attended",
 	"purchase_count",
 	"total_spend",
 	"referral_code",
