@@ -70,6 +70,19 @@ MEMBER = {
 
 MEMBER_REF = {"$ref": "#/components/schemas/MemberSummary"}
 
+REDEMPTION = {
+	"type": "object",
+	"required": ["redemption", "reward", "quantity", "points", "member"],
+	"properties": {
+		"redemption": {"type": "string"},
+		"reward": {"type": "string"},
+		"quantity": {"type": "integer"},
+		"points": {"type": "integer"},
+		"coupon_code": {"type": "string", "nullable": True},
+		"member": MEMBER_REF,
+	},
+}
+
 RESULTS = {
 	"enrol": MEMBER_REF,
 	"member": MEMBER_REF,
@@ -94,18 +107,7 @@ RESULTS = {
 			},
 		},
 	},
-	"redeem_reward": {
-		"type": "object",
-		"required": ["redemption", "reward", "quantity", "points", "member"],
-		"properties": {
-			"redemption": {"type": "string"},
-			"reward": {"type": "string"},
-			"quantity": {"type": "integer"},
-			"points": {"type": "integer"},
-			"coupon_code": {"type": "string", "nullable": True},
-			"member": MEMBER_REF,
-		},
-	},
+	"redeem_reward": REDEMPTION,
 	"validate_coupon": {
 		"type": "object",
 		"required": ["code", "valid", "reason"],
@@ -155,17 +157,7 @@ RESULTS = {
 			"member": MEMBER_REF,
 		},
 	},
-	"flash_redeem": {
-		"type": "object",
-		"required": ["redemption", "reward", "points", "member"],
-		"properties": {
-			"redemption": {"type": "string"},
-			"reward": {"type": "string"},
-			"points": {"type": "integer"},
-			"coupon_code": {"type": "string", "nullable": True},
-			"member": MEMBER_REF,
-		},
-	},
+	"flash_redeem": REDEMPTION,
 	"event_check_in": {
 		"type": "object",
 		"required": ["registration", "member_event", "points_awarded", "already_checked_in", "member"],

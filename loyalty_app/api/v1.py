@@ -516,13 +516,19 @@ def redeem_reward(request: RedeemRewardRequest) -> dict:
 		redemption.flags.ignore_permissions = True
 		redemption.submit()
 		existing = redemption
-	redemption = frappe.get_doc("Reward Redemption", existing.name)
+	return _redemption_result(existing.name, member)
+
+
+def _redemption_result(redemption: str, member: str) -> dict:
+	row = frappe.db.get_value(
+		"Reward Redemption", redemption, ["name", "reward", "quantity", "points", "coupon_code"], as_dict=True
+	)
 	return {
-		"redemption": redemption.name,
-		"reward": redemption.reward,
-		"quantity": redemption.quantity,
-		"points": redemption.points,
-		"coupon_code": redemption.coupon_code,
+		"redemption": row.name,
+		"reward": row.reward,
+		"quantity": row.quantity,
+		"points": row.points,
+		"coupon_code": row.coupon_code,
 		"member": member_summary(member),
 	}
 
@@ -622,17 +628,9 @@ def draw_lottery(request: LotteryEntryRequest) -> dict:
 def flash_redeem(request: FlashRedeemRequest) -> dict:
 	member = _member(request.member)
 	_exists("Flash Sale", request.flash_sale, "flash_sale_not_found")
-	name = flash.redeem(request.flash_sale, member, key=request.key, channel=request.channel)
-	redemption = frappe.db.get_value(
-		"Reward Redemption", name, ["name", "reward", "points", "coupon_code"], as_dict=True
+	return _redemption_result(
+		flash.redeem(request.flash_sale, member, key=request.key, channel=request.channel), member
 	)
-	return {
-		"redemption": redemption.name,
-		"reward": redemption.reward,
-		"points": redemption.points,
-		"coupon_code": redemption.coupon_code,
-		"member": member_summary(member),
-	}
 
 
 @endpoint("POST", FeedbackRequest, "Record a member's survey answer or complaint")
