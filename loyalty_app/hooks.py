@@ -62,7 +62,10 @@ doc_events = {
 			"loyalty_app.outreach.services.triggers.on_tier_change",
 		]
 	},
-	"Reward Redemption": {"on_submit": "loyalty_app.outreach.services.triggers.on_reward_redeemed"},
+	"Reward Redemption": {
+		"on_submit": "loyalty_app.outreach.services.triggers.on_reward_redeemed",
+		"on_cancel": "loyalty_app.engagement.services.flash.on_redemption_cancelled",
+	},
 }
 
 scheduler_events = {

@@ -48,11 +48,11 @@ TEMPLATE_CALL = re.compile(r'\b_\(\s*"((?:\\.|[^"\\])*)"')
 
 
 def template_strings() -> set[str]:
-	return {
-		match.group(1)
-		for path in APP.rglob("*.html")
-		for match in TEMPLATE_CALL.finditer(path.read_text(encoding="utf-8"))
-	}
+	"""Jinja in our web pages and Notification messages (.html) and in our Notifications' subjects."""
+	texts = [path.read_text(encoding="utf-8") for path in APP.rglob("*.html")]
+	for path in APP.glob("*/notification/*/*.json"):
+		texts.append(json.loads(path.read_text(encoding="utf-8")).get("subject") or "")
+	return {match.group(1) for text in texts for match in TEMPLATE_CALL.finditer(text)}
 
 
 def desk_labels() -> set[str]:

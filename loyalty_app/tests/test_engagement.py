@@ -357,6 +357,18 @@ class TestFlashSale(FrappeTestCase):
 		self.assertEqual(frappe.db.count("Reward Redemption", {"reward": reward, "docstatus": 1}), 3)
 		self.assertEqual(sorted(balance(m) for m in members), [50] * 3 + [150] * 5)
 
+	def test_a_cancelled_flash_redemption_puts_its_unit_back_on_sale(self):
+		sale = self.make_sale(quantity=1)
+		with programme():
+			first, second = member_with_points(150), member_with_points(150)
+			redemption = flash.redeem(sale, first, key=f"{RUN}-cancel-1")
+			with self.assertRaises(flash.SoldOutError):
+				flash.redeem(sale, second, key=f"{RUN}-cancel-2")
+			frappe.get_doc("Reward Redemption", redemption).cancel()
+			self.assertEqual((balance(first), frappe.db.get_value("Flash Sale", sale, "sold")), (150, 0))
+			flash.redeem(sale, second, key=f"{RUN}-cancel-2")
+		self.assertEqual((balance(second), frappe.db.get_value("Flash Sale", sale, "sold")), (50, 1))
+
 	def test_api_answers_409_sold_out_and_a_replay_returns_the_first_redemption(self):
 		sale = self.make_sale(quantity=1)
 		with programme():

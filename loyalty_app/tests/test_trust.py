@@ -129,6 +129,14 @@ class TestRiskRules(TrustTestCase):
 			make_invoice(member, [(TEA, 1, 200)])
 		self.assertEqual(ledger_total(member), 200)
 		self.assertEqual([a.action_taken for a in alerts(member)], ["Alert only"])
+		# a high-severity alert reaches the Loyalty Managers' notifications in the desk
+		(alert,) = alerts(member)
+		self.assertTrue(
+			frappe.db.exists(
+				"Notification Log",
+				{"for_user": self.manager, "document_type": ALERT, "document_name": alert.name},
+			)
+		)
 
 	def test_block_refuses_the_earn_and_writes_nothing(self):
 		risk_rule("Earning velocity", "Block", max_points=150)

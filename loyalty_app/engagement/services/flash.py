@@ -71,6 +71,22 @@ def redeem(sale_name: str, member: str, key: str, channel: str = "Store") -> str
 	return redemption.name
 
 
+def on_redemption_cancelled(redemption, method=None) -> None:
+	"""Reward Redemption on_cancel: a cancelled flash redemption puts its unit back on sale."""
+	reference = redemption.external_reference or ""
+	if not reference.startswith("flash:"):
+		return
+	# the reference is flash:<sale>:<key>, and keys may hold colons: find the sale it starts with
+	sales = frappe.db.sql_list(
+		"""select name from `tabFlash Sale` where locate(concat('flash:', name, ':'), %s) = 1
+		order by length(name) desc limit 1""",
+		reference,
+	)
+	if sales:
+		lock_row(SALE, sales[0])
+		frappe.db.sql("update `tabFlash Sale` set sold = greatest(sold - 1, 0) where name = %s", sales[0])
+
+
 def bought_by(sale_name: str, member: str) -> int:
 	return frappe.db.count(
 		"Reward Redemption",

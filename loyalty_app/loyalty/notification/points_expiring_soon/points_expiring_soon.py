@@ -1,0 +1,1 @@
+"""Standard Notification: Frappe loads its message from the .html beside this module."""
