@@ -327,6 +327,28 @@ class TestMerge(TrustTestCase):
 		self.assertEqual((dup.status, dup.merged_into), ("Closed", survivor))
 		self.assertEqual(frappe.db.get_value("Member Merge", merge.name, "points_moved"), 150)
 
+	def test_after_a_merge_the_duplicates_customer_buys_and_cancels_for_the_survivor(self):
+		with programme():
+			survivor, duplicate = make_member(), make_member()
+			make_invoice(survivor, [(TEA, 1, 300)])
+			before_merge = make_invoice(duplicate, [(TEA, 1, 200)])
+			frappe.get_doc(
+				{
+					"doctype": "Member Merge",
+					"duplicate_member": duplicate,
+					"surviving_member": survivor,
+					"reason": "one customer, two sign-ups",
+				}
+			).insert().submit()
+			after_merge = make_invoice(duplicate, [(TEA, 1, 100)])  # the duplicate's customer, again
+			self.assertEqual(after_merge.loyalty_member, survivor)
+			self.assertEqual(member_figures(survivor).points_balance, 600)
+			frappe.get_doc("Sales Invoice", before_merge.name).cancel()
+		figures = member_figures(survivor)
+		self.assertEqual((figures.points_balance, figures.purchase_count, figures.total_spend), (400, 2, 400))
+		self.assertEqual(member_figures(duplicate).points_balance, 0)
+		assert_ledger_consistent(self, survivor)
+
 
 class TestPrivacy(TrustTestCase):
 	def test_consents_are_recorded_with_time_channel_and_text_version(self):

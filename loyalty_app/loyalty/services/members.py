@@ -47,7 +47,16 @@ def member_by_mobile(mobile_no: str) -> str | None:
 
 
 def member_for_customer(customer: str | None) -> str | None:
-	return frappe.db.get_value(MEMBER, {"customer": customer}) if customer else None
+	"""The customer's member, or the member it was merged into (a merge keeps the duplicate's customer)."""
+	if not customer:
+		return None
+	row = frappe.db.get_value(MEMBER, {"customer": customer}, ["name", "merged_into"], as_dict=True)
+	return (row.merged_into or row.name) if row else None
+
+
+def surviving_member(member: str) -> str:
+	"""The member itself, or the one it was merged into (a merge repoints earlier merges to the survivor)."""
+	return frappe.db.get_value(MEMBER, member, "merged_into") or member
 
 
 def enrol(

@@ -28,6 +28,7 @@ from loyalty_app.loyalty.services.ledger import (
 	reverse_voucher,
 	take_back,
 )
+from loyalty_app.loyalty.services.members import surviving_member
 from loyalty_app.loyalty.services.settings import ProgrammeSettings, get_settings
 from loyalty_app.loyalty.services.tiers import all_tiers, upgrade_if_qualified
 from loyalty_app.rewards.services import campaigns
@@ -380,10 +381,11 @@ def _refund_points_payment(invoice, settings: ProgrammeSettings, voucher: Vouche
 
 def cancel_invoice(invoice) -> None:
 	reverse_voucher(voucher_of(invoice), block_shortfall=get_settings().block_return_shortfall)
+	member = surviving_member(invoice.loyalty_member)
 	if invoice.is_return:
-		_add_spend(invoice.loyalty_member, -flt(invoice.base_net_total))
+		_add_spend(member, -flt(invoice.base_net_total))
 	else:
-		recount_purchases(invoice.loyalty_member)
+		recount_purchases(member)
 
 
 def _add_purchase(member: str, spend: float, on_date) -> None:
@@ -404,22 +406,26 @@ def _add_spend(member: str, amount: float) -> None:
 
 
 def recount_purchases(member: str) -> None:
-	"""After a cancel: purchase count, spend and last purchase date again from the member's purchases."""
-	customer = frappe.db.get_value(MEMBER, member, "customer")
+	"""After a cancel: purchase count, spend and last purchase date again from the member's purchases
+	(with those of the customers of members merged into it)."""
+	customers = frappe.db.sql_list(
+		"select customer from `tabLoyalty Member` where (name = %(member)s or merged_into = %(member)s)",
+		{"member": member},
+	)
 	figures = frappe.db.sql(
 		"""select count(if(is_return = 0, 1, null)), coalesce(sum(base_net_total), 0),
 			max(if(is_return = 0, posting_date, null)), min(if(is_return = 0, posting_date, null))
 		from (
 			select is_return, base_net_total, posting_date from `tabSales Invoice`
-			where customer = %(customer)s and docstatus = 1 and is_consolidated = 0
+			where customer in %(customers)s and docstatus = 1 and is_consolidated = 0
 			union all
 			select is_return, base_net_total, posting_date from `tabPOS Invoice`
-			where customer = %(customer)s and docstatus = 1
+			where customer in %(customers)s and docstatus = 1
 			union all
 			select 0, amount, transaction_date from `tabExternal Transaction`
 			where member = %(member)s and transaction_type = 'Earn' and status = 'Posted'
 		) purchases""",
-		{"customer": customer, "member": member},
+		{"customers": tuple(customers) or ("",), "member": member},
 	)[0]
 	frappe.db.set_value(
 		MEMBER,
