@@ -6,8 +6,10 @@ Loyalty User, Loyalty Manager or System Manager role. Reads are GET, writes POST
 
 import frappe
 from frappe import _
+from frappe.utils import getdate
 
 from loyalty_app.api.v1 import member_summary
+from loyalty_app.engagement.services import member_days
 from loyalty_app.loyalty.services.members import enrol as enrol_member
 from loyalty_app.loyalty.services.members import member_for_customer, mobile_in
 from loyalty_app.loyalty.services.settings import get_settings
@@ -27,6 +29,7 @@ def _summary(member: str, typed_mobile: bool = False) -> dict:
 	summary = member_summary(member, caller_gave_mobile=typed_mobile)
 	summary["customer"] = frappe.db.get_value(MEMBER, member, "customer")
 	summary["point_value"] = float(get_settings().point_value)
+	summary["member_days"] = member_days.invoice_marker(summary["tier"], getdate())
 	return summary
 
 

@@ -2,19 +2,22 @@
 
 `bench --site loyalty.localhost execute loyalty_app.tests.browser_fixtures.prepare --kwargs '{"path": "/tmp/x.json"}'`
 opens a POS session for the store clerk (if none is open), tops member LM-00001 up to at least 500
-points with a Points Adjustment, and writes the member, its mobile number, customer and balance to `path`.
+points with a Points Adjustment, makes today a member day with a discount for every member, and writes the
+member, its mobile number, customer, balance and that discount to `path`.
 """
 
 import json
 
 import frappe
-from frappe.utils import now_datetime
+from frappe.utils import getdate, now_datetime
 
 CLERK = "clerk@demo.local"
 MEMBER = "LM-00001"
 MEMBER_DOCTYPE = "Loyalty Member"
 POS_PROFILE = "Flagship Store"
 MIN_POINTS = 500
+MEMBER_DAY = "Browser Test Member Day"
+MEMBER_DAY_DISCOUNT = 10
 
 
 def ensure_opening_entry(user: str = CLERK, pos_profile: str = POS_PROFILE) -> str:
@@ -70,10 +73,31 @@ def _redeemable(member: str) -> int:
 	return redeemable_points(member)
 
 
+def ensure_member_day_today(pos_profile: str = POS_PROFILE) -> None:
+	"""Today (by day of the month) is a member day for every member: a discount and no extra points."""
+	day = (
+		frappe.get_doc("Member Day", MEMBER_DAY)
+		if frappe.db.exists("Member Day", MEMBER_DAY)
+		else frappe.new_doc("Member Day")
+	)
+	day.update(
+		{
+			"day_name": MEMBER_DAY,
+			"company": frappe.db.get_value("POS Profile", pos_profile, "company"),
+			"repeats": "Day of month",
+			"repeat_day": getdate().day,
+			"points_multiplier": 1,
+			"discount_percentage": MEMBER_DAY_DISCOUNT,
+		}
+	)
+	day.save(ignore_permissions=True)
+
+
 def prepare(path: str | None = None) -> dict:
 	frappe.set_user("Administrator")
 	opening = ensure_opening_entry()
 	ensure_points()
+	ensure_member_day_today()
 	m = frappe.db.get_value(
 		MEMBER_DOCTYPE, MEMBER, ["name", "mobile_no", "customer", "points_balance"], as_dict=True
 	)
@@ -85,6 +109,7 @@ def prepare(path: str | None = None) -> dict:
 		"redeemable_points": _redeemable(MEMBER),
 		"pos_opening_entry": opening,
 		"point_value": float(frappe.db.get_single_value("Loyalty Settings", "point_value") or 0),
+		"member_day_discount": MEMBER_DAY_DISCOUNT,
 	}
 	frappe.db.commit()
 	if path:

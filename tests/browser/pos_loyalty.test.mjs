@@ -101,6 +101,17 @@ async function main() {
 			await page.locator(".cart-items-section .cart-item-wrapper").first().waitFor();
 		});
 
+		await step("today is a member day: the cart prices the item with the member's discount", async () => {
+			await page.waitForFunction(
+				(discount) => {
+					const [row] = window.cur_pos.frm.doc.items || [];
+					return row && row.discount_percentage === discount && row.rate < row.price_list_rate;
+				},
+				fixture.member_day_discount,
+				{ timeout: 15000 }
+			);
+		});
+
 		await step(`redeem ${REDEEM} points`, async () => {
 			await panel.getByRole("button", { name: "Redeem Points" }).click();
 			const dialog = page.locator(".modal.show").filter({ hasText: "Redeem Points" });

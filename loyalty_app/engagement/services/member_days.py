@@ -139,11 +139,13 @@ def root_item_group() -> str:
 def mark_invoice(invoice) -> None:
 	"""Before validation: the member days that apply to this invoice's date and member's tier."""
 	member = invoice.get("loyalty_member")
-	days = []
-	if member and enabled_days():
-		tier = frappe.db.get_value("Loyalty Member", member, "tier")
-		days = days_for(getdate(invoice.posting_date), tier)
-	invoice.loyalty_member_days = "".join(marker(day) for day in days)
+	tier = frappe.db.get_value("Loyalty Member", member, "tier") if member and enabled_days() else None
+	invoice.loyalty_member_days = invoice_marker(tier, getdate(invoice.posting_date)) if member else ""
+
+
+def invoice_marker(tier: str | None, on_date: date) -> str:
+	"""What an invoice of a member of this tier lists on this date (the Pricing Rules' conditions read it)."""
+	return "".join(marker(day) for day in days_for(on_date, tier)) if enabled_days() else ""
 
 
 def days_for(on_date: date, tier: str | None) -> list[str]:

@@ -182,15 +182,13 @@
 		if (!force && customer === state.customer && state.loading === null) return Promise.resolve();
 		state.customer = customer;
 		if (!customer) {
-			state.summary = null;
-			render();
+			show_member(null);
 			return Promise.resolve();
 		}
 		const loading = call("for_customer", { customer }).then((summary) => {
 			if (state.loading !== loading) return;
 			state.loading = null;
-			state.summary = summary || null;
-			render();
+			show_member(summary || null);
 		});
 		state.loading = loading;
 		return loading.catch((e) => {
@@ -209,8 +207,21 @@
 		}
 		state.$panel && state.$panel.find(".lp-search").val("");
 		await select_customer(summary.customer);
-		state.summary = summary;
 		state.customer = summary.customer;
+		show_member(summary);
+	}
+
+	// The member on the invoice, shown in the panel. On a member day (会员日) the invoice lists the day,
+	// so ERPNext prices the cart with the member's discount as items are added (the server marks the
+	// invoice the same way when it is saved: engagement/services/member_days.py).
+	function show_member(summary) {
+		state.summary = summary;
+		const form = frm();
+		const days = (summary && summary.member_days) || "";
+		if (form && !form.doc.docstatus && (form.doc.loyalty_member_days || "") !== days) {
+			form.doc.loyalty_member_days = days;
+			if ((form.doc.items || []).some((row) => row.item_code)) form.cscript.apply_pricing_rule();
+		}
 		render();
 	}
 
@@ -273,9 +284,8 @@
 					indicator: "green",
 				});
 				await select_customer(summary.customer);
-				state.summary = summary;
 				state.customer = summary.customer;
-				render();
+				show_member(summary);
 			}),
 		});
 		dialog.show();
