@@ -7,10 +7,12 @@ from frappe.utils import add_days, getdate, today
 from loyalty_app.engine.rfm import Segment, segment
 from loyalty_app.insight.report.churn_warning.churn_warning import execute as churn_warning
 from loyalty_app.insight.report.points_liability.points_liability import execute as points_liability
+from loyalty_app.insight.report.rfm_grid.rfm_grid import execute as rfm_grid
 from loyalty_app.insight.services.lifecycle import refresh_stages
 from loyalty_app.insight.services.rfm import refresh_rfm
 from loyalty_app.tests.test_coupons_and_campaigns import make_campaign
 from loyalty_app.tests.test_lifecycle import set_history
+from loyalty_app.tests.test_member_reports import test_store
 from loyalty_app.tests.utils import TEA, company, make_invoice, make_member, programme
 
 
@@ -64,10 +66,10 @@ class TestRFM(FrappeTestCase):
 			"I": (200, 2, 360, "1-2-3", "Lost"),
 			"J": (200, 4, 360, "1-4-3", "At risk"),
 		}
-		members = {}
+		members, store = {}, test_store()
 		with programme(rfm_window_months=12):
 			for label, (days_ago, purchases, spend, _scores, _segment) in data_set.items():
-				members[label] = make_member(member_name=f"RFM {label}")
+				members[label] = make_member(member_name=f"RFM {label}", home_store=store)
 				for purchase in range(purchases):
 					invoice = make_invoice(members[label], [(TEA, 1, spend / purchases)])
 					frappe.db.sql(
@@ -83,6 +85,12 @@ class TestRFM(FrappeTestCase):
 						(scores, expected_segment),
 						label,
 					)
+				# the grid counts the same members: recency 5 holds A (f5) and B (f1), recency 1 holds I and J
+				_columns, grid = rfm_grid({"store": store})
+				by_recency = {row["recency"]: row for row in grid}
+				self.assertEqual((by_recency[5]["f5"], by_recency[5]["f1"], by_recency[5]["f3"]), (1, 1, 0))
+				self.assertEqual((by_recency[1]["f2"], by_recency[1]["f4"], by_recency[1]["m4"]), (1, 1, 3.0))
+				self.assertEqual(sum(row[f"f{f}"] for row in grid for f in range(1, 6)), len(data_set))
 			finally:
 				# refresh_rfm commits: bring the data set back to today so a rerun's window holds only its own
 				frappe.db.sql(

@@ -79,10 +79,13 @@ class TestPointsAccounting(FrappeTestCase):
 			journals = post_points_liability(today())
 			again = post_points_liability(today())
 			_columns, rows = execute()
+			_columns, filtered = execute({"company": company()})
+			_columns, other_company = execute({"company": "_LP No Such Company"})
 
 		self.assertEqual(again, [])
 		self.assertTrue(journals)
 		ours = next(row for row in rows if row["company"] == company())
+		self.assertEqual((filtered, other_company), ([ours], []))
 		self.assertEqual(ours["difference"], 0)
 		self.assertAlmostEqual(ours["liability_balance"], ours["outstanding_points"] * 0.01, 2)
 		expired = -frappe.db.sql(

@@ -6,7 +6,14 @@ from loyalty_app.insight.services.accounting import accounting_setups, reconcili
 
 
 def execute(filters: dict | None = None) -> tuple[list, list]:
-	return columns(), [reconciliation(setup.company) for setup in accounting_setups()]
+	"""One row per company (or the filtered one). It compares balances as posted so far, so it has no
+	store or date filter: the liability account is the company's, and posting runs up to yesterday."""
+	company = (filters or {}).get("company")
+	return columns(), [
+		reconciliation(setup.company)
+		for setup in accounting_setups()
+		if not company or setup.company == company
+	]
 
 
 def columns() -> list[dict]:
