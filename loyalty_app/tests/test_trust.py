@@ -6,6 +6,7 @@ from unittest.mock import patch
 import frappe
 from frappe.desk.search import search_link
 from frappe.tests.utils import FrappeTestCase
+from frappe.utils import today
 
 from loyalty_app.api import pos, v1
 from loyalty_app.install import LOYALTY_INTEGRATION, LOYALTY_MANAGER, LOYALTY_USER
@@ -24,6 +25,7 @@ from loyalty_app.tests.utils import (
 	programme,
 	random_mobile,
 )
+from loyalty_app.trust.report.manual_actions.manual_actions import execute as manual_actions
 from loyalty_app.trust.services import privacy, review
 from loyalty_app.trust.services.review import AlertDecisionError
 from loyalty_app.trust.services.risk import (
@@ -481,3 +483,30 @@ class TestMasking(TrustTestCase):
 			self.assertNotIn(mobile[3:], json.dumps(by_number))
 			self.assertEqual(search_link("Loyalty Member", mobile[3:9]), [])
 			self.assertIn(member, [row["value"] for row in search_link("Loyalty Member", "Search Target")])
+
+
+class TestAudit(TrustTestCase):
+	def test_manual_actions_lists_what_a_user_did_by_hand(self):
+		member = make_member()
+		with as_user(self.manager):
+			adjustment = frappe.get_doc(
+				{"doctype": "Points Adjustment", "member": member, "points": 40, "reason": "goodwill"}
+			).insert()
+			adjustment.submit()
+			desk = frappe.get_doc(MEMBER, member)
+			desk.status = "Frozen"
+			desk.save(ignore_version=False)  # Frappe keeps no versions in tests unless asked
+			settings = frappe.get_single("Loyalty Settings")
+			settings.expiry_reminder_days = (settings.expiry_reminder_days or 30) + 1
+			settings.save(ignore_version=False)
+		on = {"from_date": today(), "to_date": today()}
+		_columns, rows = manual_actions({**on, "user": self.manager})
+		done = {(row.document_type, row.document) for row in rows}
+		self.assertIn(("Points Adjustment", adjustment.name), done)
+		self.assertIn(("Loyalty Member", member), done)
+		self.assertIn(("Loyalty Settings", "Loyalty Settings"), done)
+		self.assertEqual({row.user for row in rows}, {self.manager})
+		_columns, others = manual_actions({**on, "user": self.clerk})
+		self.assertNotIn(
+			("Points Adjustment", adjustment.name), {(r.document_type, r.document) for r in others}
+		)

@@ -42,7 +42,7 @@ def execute(filters=None):
 				v.ref_doctype, v.docname, if(v.ref_doctype = 'Loyalty Member', v.docname, null), v.data
 			from `tabVersion` v where v.creation >= %(start)s and v.creation < %(end)s
 				and (v.ref_doctype in %(settings)s
-					or (v.ref_doctype = 'Loyalty Member' and v.data like '%%["status",%%'))
+					or (v.ref_doctype = 'Loyalty Member' and v.data like '%%"status"%%'))
 		) actions where %(user)s is null or user = %(user)s order by at desc""",
 		{
 			**params,
