@@ -52,6 +52,11 @@ MEMBER = {
 		"mobile_no": {"type": "string"},
 		"status": {"type": "string", "enum": ["Active", "Frozen", "Closed"]},
 		"status_reason": {"type": "string", "nullable": True},
+		"merged_into": {
+			"type": "string",
+			"nullable": True,
+			"description": "For a member merged into another (status Closed): the member to use now.",
+		},
 		"mobile_verified": {"type": "boolean"},
 		"referral_code": {"type": "string", "nullable": True},
 		"tier": {"type": "string", "nullable": True},

@@ -350,6 +350,8 @@ class TestMerge(TrustTestCase):
 		self.assertEqual((figures.points_balance, figures.purchase_count, figures.total_spend), (400, 2, 400))
 		self.assertEqual(member_figures(duplicate).points_balance, 0)
 		assert_ledger_consistent(self, survivor)
+		# integrators that still hold the duplicate's id are told where to go
+		self.assertEqual(v1.member_summary(duplicate)["merged_into"], survivor)
 
 
 class TestPrivacy(TrustTestCase):
