@@ -1,7 +1,16 @@
 """Small helpers shared across the app's modules."""
 
+from functools import partial
+
 import frappe
 from frappe import _
+
+
+def drop_cached(key: str) -> None:
+	"""Forget a cached value after what it caches changed; again if that change's transaction rolls back,
+	since Redis does not roll back with MariaDB and the cache may meanwhile hold the undone change."""
+	frappe.cache.delete_value(key)
+	frappe.db.after_rollback.add(partial(frappe.cache.delete_value, key))
 
 
 def lock_row(doctype: str, name: str) -> frappe._dict:

@@ -18,6 +18,7 @@ from frappe.utils import getdate
 
 from loyalty_app.loyalty.doctype.earning_rule.earning_rule import clear_rule_cache
 from loyalty_app.loyalty.services.sales import recurrence_of
+from loyalty_app.utils import drop_cached
 
 MEMBER_DAY = "Member Day"
 CACHE_KEY = "loyalty_app:member_days"
@@ -40,7 +41,7 @@ def sync(day) -> None:
 	"""After save: the day's earning rules and pricing rule as the day now says."""
 	sync_earning_rules(day)
 	day.db_set("pricing_rule", sync_pricing_rule(day), update_modified=False)
-	frappe.cache.delete_value(CACHE_KEY)
+	drop_cached(CACHE_KEY)
 
 
 def remove(day) -> None:
@@ -49,7 +50,7 @@ def remove(day) -> None:
 	if day.pricing_rule:
 		frappe.db.set_value(MEMBER_DAY, day.name, "pricing_rule", None)
 		frappe.delete_doc("Pricing Rule", day.pricing_rule, ignore_permissions=True, force=True)
-	frappe.cache.delete_value(CACHE_KEY)
+	drop_cached(CACHE_KEY)
 	clear_rule_cache()
 
 

@@ -16,6 +16,7 @@ from frappe.utils import getdate, now_datetime
 from loyalty_app.engine.points import to_points
 from loyalty_app.loyalty.services.ledger import Voucher, credit, entry_by_key
 from loyalty_app.loyalty.services.settings import get_settings
+from loyalty_app.utils import drop_cached
 
 CAMPAIGN = "Points Campaign"
 CAMPAIGNS_CACHE_KEY = "loyalty_app:active_points_campaigns"
@@ -58,13 +59,7 @@ def _load_active_campaigns() -> list:
 
 
 def clear_campaign_cache() -> None:
-	"""After a campaign changes; again if its transaction rolls back, since the cache may hold the change."""
-	frappe.cache.delete_value(CAMPAIGNS_CACHE_KEY)
-	frappe.db.after_rollback.add(_drop_cached_campaigns)
-
-
-def _drop_cached_campaigns() -> None:
-	frappe.cache.delete_value(CAMPAIGNS_CACHE_KEY)
+	drop_cached(CAMPAIGNS_CACHE_KEY)
 
 
 def award(campaign: str, member: str, points: int, key: str, remarks: str) -> str | None:

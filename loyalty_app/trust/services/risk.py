@@ -37,6 +37,7 @@ from loyalty_app.engine.risk import (
 )
 from loyalty_app.loyalty.services.ledger import PostingRequest
 from loyalty_app.trust.services.members import set_member_status
+from loyalty_app.utils import drop_cached
 
 MEMBER = "Loyalty Member"
 ALERT = "Risk Alert"
@@ -116,7 +117,7 @@ def _load_rules() -> list[frappe._dict]:
 
 
 def clear_rule_cache() -> None:
-	frappe.cache.delete_value(RULES_CACHE_KEY)
+	drop_cached(RULES_CACHE_KEY)
 
 
 def _since(rule, subject: Subject) -> datetime:

@@ -4,6 +4,7 @@ from frappe.model.document import Document
 from frappe.utils import getdate
 
 from loyalty_app.loyalty.services.sales import RULES_CACHE_KEY, recurrence_of
+from loyalty_app.utils import drop_cached
 
 
 class EarningRule(Document):
@@ -25,4 +26,4 @@ class EarningRule(Document):
 
 
 def clear_rule_cache():
-	frappe.cache.delete_value(RULES_CACHE_KEY)
+	drop_cached(RULES_CACHE_KEY)

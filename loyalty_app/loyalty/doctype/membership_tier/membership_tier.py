@@ -3,6 +3,7 @@ from frappe import _
 from frappe.model.document import Document
 
 from loyalty_app.loyalty.services.tiers import TIERS_CACHE_KEY
+from loyalty_app.utils import drop_cached
 
 
 class MembershipTier(Document):
@@ -20,4 +21,4 @@ class MembershipTier(Document):
 
 
 def clear_tier_cache():
-	frappe.cache.delete_value(TIERS_CACHE_KEY)
+	drop_cached(TIERS_CACHE_KEY)
