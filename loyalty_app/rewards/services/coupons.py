@@ -17,6 +17,8 @@ import frappe
 from frappe import _
 from frappe.utils import add_days, getdate, now_datetime, today
 
+from loyalty_app.insight.services.segments import member_segment
+
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 GENERATION_CHUNK = 1000
 BULK_GENERATION_THRESHOLD = 500
@@ -191,32 +193,18 @@ def issue_to_segment(
 	rfm_segment: str | None = None,
 ) -> int:
 	"""Bind one new code to every active, consenting member in the segment who has no unused code yet."""
-	conditions, values = ["m.status = 'Active'", "m.marketing_consent = 1"], {"campaign": campaign_name}
-	if tier:
-		conditions.append("m.tier = %(tier)s")
-		values["tier"] = tier
-	if lifecycle_stage:
-		conditions.append("m.lifecycle_stage = %(stage)s")
-		values["stage"] = lifecycle_stage
-	if rfm_segment:
-		conditions.append("m.rfm_segment = %(segment)s")
-		values["segment"] = rfm_segment
-	if tag:
-		conditions.append(
-			"exists (select 1 from `tabLoyalty Member Tag` t where t.parent = m.name and t.tag = %(tag)s)"
-		)
-		values["tag"] = tag
-	if community_group:
-		conditions.append(
-			"""exists (select 1 from `tabCommunity Membership` g where g.member = m.name
-			and g.community_group = %(group)s and g.status = 'Active')"""
-		)
-		values["group"] = community_group
+	segment = member_segment(
+		tiers=[tier] if tier else [],
+		tag=tag,
+		community_group=community_group,
+		lifecycle_stage=lifecycle_stage,
+		rfm_segment=rfm_segment,
+	).add("m.marketing_consent = 1")
 	members = frappe.db.sql_list(
-		f"""select m.name from `tabLoyalty Member` m where {" and ".join(conditions)}
+		f"""select m.name from `tabLoyalty Member` m where {segment}
 		and not exists (select 1 from `tabCoupon Code` c where c.loyalty_member = m.name
 			and c.coupon_campaign = %(campaign)s and c.used = 0)""",
-		values,
+		{**segment.values, "campaign": campaign_name},
 	)
 	if members:
 		insert_codes(frappe.get_doc("Coupon Campaign", campaign_name), members)
