@@ -21,6 +21,16 @@ def lock_row(doctype: str, name: str) -> frappe._dict:
 	return rows[0]
 
 
+def save_kept_document(doctype: str, name: str | None, values: dict):
+	"""Create (no name) or update a document the app keeps in step with one of its own, e.g. a coupon
+	campaign's Pricing Rule; the app's own document was checked for permission already."""
+	doc = frappe.get_doc(doctype, name) if name else frappe.new_doc(doctype)
+	doc.update(values)
+	doc.flags.ignore_permissions = True
+	doc.save()
+	return doc
+
+
 class CachedFigures:
 	"""For DocTypes whose read-only virtual fields all come from one query: define compute_figures()."""
 

@@ -11,6 +11,8 @@ import json
 import frappe
 from frappe.utils import getdate, now_datetime
 
+from loyalty_app.utils import save_kept_document
+
 CLERK = "clerk@demo.local"
 MEMBER = "LM-00001"
 MEMBER_DOCTYPE = "Loyalty Member"
@@ -75,12 +77,9 @@ def _redeemable(member: str) -> int:
 
 def ensure_member_day_today(pos_profile: str = POS_PROFILE) -> None:
 	"""Today (by day of the month) is a member day for every member: a discount and no extra points."""
-	day = (
-		frappe.get_doc("Member Day", MEMBER_DAY)
-		if frappe.db.exists("Member Day", MEMBER_DAY)
-		else frappe.new_doc("Member Day")
-	)
-	day.update(
+	save_kept_document(
+		"Member Day",
+		frappe.db.exists("Member Day", MEMBER_DAY),
 		{
 			"day_name": MEMBER_DAY,
 			"company": frappe.db.get_value("POS Profile", pos_profile, "company"),
@@ -88,9 +87,8 @@ def ensure_member_day_today(pos_profile: str = POS_PROFILE) -> None:
 			"repeat_day": getdate().day,
 			"points_multiplier": 1,
 			"discount_percentage": MEMBER_DAY_DISCOUNT,
-		}
+		},
 	)
-	day.save(ignore_permissions=True)
 
 
 def prepare(path: str | None = None) -> dict:

@@ -18,7 +18,7 @@ from frappe.utils import getdate
 
 from loyalty_app.loyalty.doctype.earning_rule.earning_rule import clear_rule_cache
 from loyalty_app.loyalty.services.sales import recurrence_of
-from loyalty_app.utils import drop_cached
+from loyalty_app.utils import drop_cached, save_kept_document
 
 MEMBER_DAY = "Member Day"
 CACHE_KEY = "loyalty_app:member_days"
@@ -67,12 +67,9 @@ def sync_earning_rules(day) -> None:
 		if rule not in wanted:
 			frappe.delete_doc("Earning Rule", rule, ignore_permissions=True)
 	for rule_name, tier in wanted.items():
-		rule = (
-			frappe.get_doc("Earning Rule", rule_name)
-			if frappe.db.exists("Earning Rule", rule_name)
-			else frappe.new_doc("Earning Rule")
-		)
-		rule.update(
+		save_kept_document(
+			"Earning Rule",
+			frappe.db.exists("Earning Rule", rule_name),
 			{
 				"rule_name": rule_name,
 				"applies_to": "Purchases",
@@ -88,22 +85,17 @@ def sync_earning_rules(day) -> None:
 				"repeat_weekday": day.repeat_weekday,
 				"member_day": day.name,
 				"description": _("Kept by Member Day {0}").format(day.name),
-			}
+			},
 		)
-		rule.flags.ignore_permissions = True
-		rule.save()
 	clear_rule_cache()
 
 
 def sync_pricing_rule(day) -> str | None:
 	if not day.discount_percentage and not day.pricing_rule:
 		return None
-	rule = (
-		frappe.get_doc("Pricing Rule", day.pricing_rule)
-		if day.pricing_rule
-		else frappe.new_doc("Pricing Rule")
-	)
-	rule.update(
+	return save_kept_document(
+		"Pricing Rule",
+		day.pricing_rule,
 		{
 			"title": _("Member day {0}").format(day.name),
 			"apply_on": "Item Group",
@@ -116,12 +108,9 @@ def sync_pricing_rule(day) -> str | None:
 			"discount_percentage": day.discount_percentage,
 			"condition": condition_for(day.name),
 			"disable": 0 if day.enabled and day.discount_percentage else 1,
-		}
-	)
-	rule.set("item_groups", [{"item_group": root_item_group()}])
-	rule.flags.ignore_permissions = True
-	rule.save()
-	return rule.name
+			"item_groups": [{"item_group": root_item_group()}],
+		},
+	).name
 
 
 def condition_for(day_name: str) -> str:

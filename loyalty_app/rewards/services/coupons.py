@@ -18,6 +18,7 @@ from frappe import _
 from frappe.utils import add_days, getdate, now_datetime, today
 
 from loyalty_app.insight.services.segments import member_segment
+from loyalty_app.utils import save_kept_document
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 GENERATION_CHUNK = 1000
@@ -30,12 +31,9 @@ class CouponNotAllowedError(frappe.ValidationError):
 
 def sync_pricing_rule(campaign) -> str:
 	"""Create or update the campaign's transaction-level, coupon-based Pricing Rule."""
-	rule = (
-		frappe.get_doc("Pricing Rule", campaign.pricing_rule)
-		if campaign.pricing_rule
-		else frappe.new_doc("Pricing Rule")
-	)
-	rule.update(
+	return save_kept_document(
+		"Pricing Rule",
+		campaign.pricing_rule,
 		{
 			"title": _("Coupon campaign {0}").format(campaign.campaign_name),
 			"apply_on": "Transaction",
@@ -52,11 +50,8 @@ def sync_pricing_rule(campaign) -> str:
 			"discount_percentage": campaign.discount_value if campaign.discount_type == "Percentage" else 0,
 			"discount_amount": campaign.discount_value if campaign.discount_type == "Amount" else 0,
 			"disable": 0,
-		}
-	)
-	rule.flags.ignore_permissions = True
-	rule.save()
-	return rule.name
+		},
+	).name
 
 
 def new_codes(count: int, prefix: str, length: int) -> list[str]:
