@@ -351,13 +351,12 @@ def check_posting(request: PostingRequest) -> bool:
 		event=event,
 		moment=get_datetime(request.options.get("posting_datetime") or now_datetime()),
 		user=frappe.session.user,
-		points=request.points if request.action == "credit" else -request.points,
+		# signed for adjustments (a debit is negative), the amount for earn and redeem
+		points=-request.points if event == "Adjustment" and request.action == "debit" else request.points,
 		reference=reference,
 		posting=request,
 		signals=_record_signals(request.member, reference),
 	)
-	if event == "Redeem":
-		subject.points = request.points
 	if not enabled_rules():
 		return True
 	if held := _open_hold(request.key):
