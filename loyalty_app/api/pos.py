@@ -9,6 +9,8 @@ from frappe import _
 from frappe.utils import getdate
 
 from loyalty_app.api.v1 import member_summary
+from loyalty_app.channels.services.guides import guide_new_member
+from loyalty_app.channels.services.member_code import is_member_code, redeem_member_code
 from loyalty_app.engagement.services import member_days
 from loyalty_app.loyalty.services.members import enrol as enrol_member
 from loyalty_app.loyalty.services.members import member_for_customer, mobile_in
@@ -37,6 +39,8 @@ def _find(query: str) -> str | None:
 	query = (query or "").strip()
 	if not query:
 		return None
+	if is_member_code(query):
+		return redeem_member_code(query)
 	if mobile := mobile_in(query):
 		if found := frappe.db.get_value(MEMBER, {"mobile_no": mobile}):
 			return found
@@ -52,7 +56,8 @@ def _find(query: str) -> str | None:
 
 @frappe.whitelist(methods=["GET", "POST"])
 def lookup(query: str) -> dict | None:
-	"""A member by mobile number (any format), member code (LM-00001) or customer name/ID; None if unknown."""
+	"""A member by the member code shown on their phone (single use), mobile number (any format), member
+	ID (LM-00001) or customer name/ID; None if unknown. An expired or used member code is refused."""
 	_check_clerk()
 	member = _find(query)
 	if not member:
@@ -62,12 +67,14 @@ def lookup(query: str) -> dict | None:
 
 
 @frappe.whitelist(methods=["POST"])
-def enrol(mobile_no: str, member_name: str) -> dict:
-	"""Enrol a member at the till (idempotent by mobile number) and return the summary."""
+def enrol(mobile_no: str, member_name: str, shopping_guide: str | None = None) -> dict:
+	"""Enrol a member at the till (idempotent by mobile number), with the guide who served them, and
+	return the summary."""
 	_check_clerk()
 	if not (member_name or "").strip():
 		frappe.throw(_("Give the member's name"))
 	member = enrol_member(mobile_no, member_name.strip(), ignore_permissions=True, channel="Store")
+	guide_new_member(member.name, shopping_guide or None)
 	return _summary(member.name, typed_mobile=True)
 
 

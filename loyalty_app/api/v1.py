@@ -23,6 +23,9 @@ from frappe import _
 from frappe.utils import get_datetime, getdate, now_datetime, strip_html
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from loyalty_app.channels.services import wechat
+from loyalty_app.channels.services.guides import GuideError, guide_new_member
+from loyalty_app.channels.services.identities import IdentityTakenError, bind_identity, member_by_identity
 from loyalty_app.community.services.groups import JoinRefusedError
 from loyalty_app.engagement.services import feedback, flash, lottery
 from loyalty_app.engine.rules import Line
@@ -36,7 +39,7 @@ from loyalty_app.loyalty.services.ledger import (
 	redeemable_points,
 	reverse_voucher,
 )
-from loyalty_app.loyalty.services.members import InvalidMobileError, member_by_mobile
+from loyalty_app.loyalty.services.members import InvalidMobileError, member_by_mobile, mobile_in
 from loyalty_app.loyalty.services.members import enrol as enrol_member
 from loyalty_app.loyalty.services.settings import get_settings
 from loyalty_app.loyalty.services.tiers import all_tiers, qualifying_value
@@ -57,6 +60,9 @@ MEMBER = "Loyalty Member"
 EXTERNAL = "External Transaction"
 
 Channel = Literal["Store", "Mini-program", "App", "Web shop", "Referral", "Other"]
+Platform = Literal[
+	"WeChat mini-program", "WeChat official account", "WeChat unionid", "WeCom external contact", "App"
+]
 Key = Annotated[str, Field(min_length=1, max_length=120, pattern=r"^[\w.:/-]+$")]
 MemberId = Annotated[str, Field(min_length=1, max_length=140)]
 Money = Annotated[Decimal, Field(ge=0, le=10**9, max_digits=14, decimal_places=2)]
@@ -90,9 +96,32 @@ class EnrolRequest(Request):
 	address: str | None = Field(None, max_length=500, description="For the risk rules; stored hashed.")
 
 
+class Identity(Request):
+	platform: Platform
+	app_id: str = Field(min_length=1, max_length=64, description="The mini-program, account, corp or app.")
+	external_id: str = Field(min_length=1, max_length=128, description="openid, unionid, external_userid...")
+
+
 class MemberQuery(Request):
 	member: MemberId | None = None
 	mobile_no: str | None = Field(None, min_length=5, max_length=32)
+	platform: Platform | None = Field(None, description="With app_id and external_id: find by identity.")
+	app_id: str | None = Field(None, min_length=1, max_length=64)
+	external_id: str | None = Field(None, min_length=1, max_length=128)
+
+
+class WeChatLoginRequest(Request):
+	code: str = Field(min_length=1, max_length=128, description="The code from wx.login (single use).")
+	mobile_no: str | None = Field(
+		None,
+		min_length=5,
+		max_length=32,
+		description="A mobile number WeChat verified (getPhoneNumber): enrols the user when no member has them.",
+	)
+	member_name: str | None = Field(None, min_length=1, max_length=140)
+	shopping_guide: str | None = Field(
+		None, max_length=140, description="The guide (Sales Person) whose QR code brought the user."
+	)
 
 
 class OrderLine(Request):
@@ -168,6 +197,12 @@ ENDPOINTS: dict[str, tuple[str, type[Request], str]] = {}
 
 ERRORS: tuple[tuple[type[Exception], int, str], ...] = (
 	(InvalidMobileError, 400, "invalid_mobile"),
+	(wechat.WeChatNotConfiguredError, 409, "wechat_not_configured"),
+	(wechat.WeChatBusyError, 429, "wechat_busy"),
+	(wechat.WeChatLoginError, 401, "wechat_login_failed"),
+	(wechat.MemberNotEnrolledError, 404, "member_not_enrolled"),
+	(IdentityTakenError, 409, "identity_taken"),
+	(GuideError, 422, "invalid_guide"),
 	(frappe.DoesNotExistError, 404, "not_found"),
 	(frappe.PermissionError, 403, "forbidden"),
 	(InsufficientPointsError, 409, "insufficient_points"),
@@ -362,23 +397,59 @@ def enrol(request: EnrolRequest) -> dict:
 				_("No member has referral code {0}").format(request.referral_code),
 			)
 	profile = request.model_dump(
-		exclude={"mobile_no", "member_name", "referral_code", "device_id", "address"}, exclude_none=True
+		exclude={
+			"mobile_no",
+			"member_name",
+			"referral_code",
+			"device_id",
+			"address",
+			"identities",
+			"shopping_guide",
+		},
+		exclude_none=True,
 	)
 	existing = member_by_mobile(request.mobile_no)
 	with channel_signals(device_id=request.device_id, address=request.address):
 		member = enrol_member(
 			request.mobile_no, request.member_name, ignore_permissions=True, referred_by=referrer, **profile
 		)
+	for identity in request.identities or ():
+		bind_identity(member.name, identity.platform, identity.app_id, identity.external_id)
 	if not existing:
+		guide_new_member(member.name, request.shopping_guide)
 		frappe.local.response["http_status_code"] = 201
 	return member_summary(member.name, caller_gave_mobile=True)
 
 
+@endpoint("POST", WeChatLoginRequest, "Mini-program login: find (or enrol) the member of a wx.login code")
+def wechat_login(request: WeChatLoginRequest) -> dict:
+	member, enrolled = wechat.login(request.code, request.mobile_no, request.member_name)
+	if enrolled:
+		guide_new_member(member, request.shopping_guide, "Guide QR code")
+		frappe.local.response["http_status_code"] = 201
+	gave_mobile = bool(request.mobile_no) and frappe.db.get_value(MEMBER, member, "mobile_no") == mobile_in(
+		request.mobile_no
+	)
+	return member_summary(member, caller_gave_mobile=gave_mobile)
+
+
 @endpoint("GET", MemberQuery, "A member's balance, tier, expiring points and coupons")
 def member(request: MemberQuery) -> dict:
-	if not (request.member or request.mobile_no):
-		raise ApiError(400, "invalid_request", _("Give member or mobile_no"))
-	name = request.member or member_by_mobile(request.mobile_no)
+	by_identity = request.platform and request.app_id and request.external_id
+	if not (request.member or request.mobile_no or by_identity):
+		raise ApiError(
+			400, "invalid_request", _("Give member, mobile_no or platform, app_id and external_id")
+		)
+	if by_identity and not (request.member or request.mobile_no):
+		name = member_by_identity(request.platform, request.app_id, request.external_id)
+		if not name:
+			raise ApiError(
+				404,
+				"member_not_found",
+				_("No loyalty member holds this {0} identity").format(_(request.platform)),
+			)
+	else:
+		name = request.member or member_by_mobile(request.mobile_no)
 	if not name:
 		raise ApiError(
 			404, "member_not_found", _("No loyalty member with mobile number {0}").format(request.mobile_no)

@@ -1,5 +1,6 @@
 """ERPNext document events: translate an invoice into calls of the loyalty services."""
 
+from loyalty_app.channels.services import guides
 from loyalty_app.engagement.services import member_days
 from loyalty_app.loyalty.services import sales
 from loyalty_app.loyalty.services.members import member_for_customer
@@ -9,6 +10,7 @@ from loyalty_app.rewards.services import coupons
 def invoice_before_validate(invoice, method=None) -> None:
 	invoice.loyalty_member = member_for_customer(invoice.customer)
 	member_days.mark_invoice(invoice)
+	guides.credit_guide(invoice)
 	sales.prepare_points_payment(invoice)
 	coupons.check_invoice_coupon(invoice)
 

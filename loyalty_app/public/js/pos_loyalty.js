@@ -273,6 +273,13 @@
 					default: looks_like_mobile ? prefill.trim() : "",
 				},
 				{ fieldname: "member_name", fieldtype: "Data", label: __("Member Name"), reqd: 1 },
+				{
+					fieldname: "shopping_guide",
+					fieldtype: "Link",
+					options: "Sales Person",
+					label: __("Shopping Guide"),
+					get_query: () => ({ filters: { is_group: 0, enabled: 1 } }),
+				},
 			],
 			primary_action_label: __("Enrol"),
 			primary_action: safe("enrol submit", async (values) => {

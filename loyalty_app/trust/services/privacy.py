@@ -8,6 +8,7 @@ import frappe
 from frappe import _
 from frappe.utils import now_datetime
 
+from loyalty_app.channels.services.identities import erase_identities
 from loyalty_app.trust.services.links import MEMBER, member_link_fields
 from loyalty_app.trust.services.members import set_member_status
 
@@ -96,6 +97,7 @@ def erase_member(member: str, reason: str | None = None) -> None:
 	)
 	frappe.db.delete("Loyalty Member Tag", {"parent": member, "parenttype": MEMBER})
 	frappe.db.delete("Risk Signal", {"member": member})
+	erase_identities(member)
 	set_member_status(member, "Closed", _("Personal data erased"))
 	if row.customer:
 		_anonymise_customer(row.customer, label)

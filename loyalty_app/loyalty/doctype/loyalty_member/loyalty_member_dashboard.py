@@ -12,5 +12,6 @@ def get_data():
 			{"label": _("Rewards"), "items": ["Reward Redemption"]},
 			{"label": _("Community"), "items": ["Community Membership", "Community Activity"]},
 			{"label": _("History"), "items": ["Member Tier Change", "Lifecycle Stage Change"]},
+			{"label": _("Channels"), "items": ["Member Identity", "Guide Assignment"]},
 		],
 	}

@@ -1,0 +1,73 @@
+"""Shopping guides (导购): a member's exclusive guide is an ERPNext Sales Person. Set at enrolment (the
+clerk, or the guide's QR code), reassigned by a manager, every change a Guide Assignment row; the member's
+invoices carry the guide in their Sales Team so ERPNext's commission reports credit them."""
+
+import frappe
+from frappe import _
+from frappe.utils import now_datetime
+
+MEMBER = "Loyalty Member"
+ASSIGNMENT = "Guide Assignment"
+MANAGERS = ("Loyalty Manager", "System Manager")
+
+
+class GuideError(frappe.ValidationError):
+	pass
+
+
+def _check_guide(sales_person: str) -> None:
+	row = frappe.db.get_value("Sales Person", sales_person, ["is_group", "enabled"], as_dict=True)
+	if not row:
+		frappe.throw(_("Sales Person {0} does not exist").format(sales_person), frappe.DoesNotExistError)
+	if row.is_group or not row.enabled:
+		frappe.throw(
+			_("{0} cannot be a shopping guide: it is a group or disabled").format(sales_person), GuideError
+		)
+
+
+def assign_guide(member: str, sales_person: str | None, assigned_via: str, reason: str | None = None) -> None:
+	"""Make `sales_person` (None: nobody) the member's guide and record the change."""
+	if sales_person:
+		_check_guide(sales_person)
+	row = frappe.db.sql(
+		"select shopping_guide from `tabLoyalty Member` where name = %s for update", member, as_dict=True
+	)
+	if not row:
+		frappe.throw(_("Loyalty Member {0} does not exist").format(member), frappe.DoesNotExistError)
+	previous = row[0].shopping_guide
+	if previous == sales_person:
+		return
+	frappe.db.set_value(MEMBER, member, "shopping_guide", sales_person)
+	frappe.get_doc(
+		{
+			"doctype": ASSIGNMENT,
+			"member": member,
+			"sales_person": sales_person,
+			"previous_sales_person": previous,
+			"assigned_via": assigned_via,
+			"assigned_on": now_datetime(),
+			"assigned_by": frappe.session.user,
+			"reason": reason,
+		}
+	).insert(ignore_permissions=True)
+
+
+def guide_new_member(member: str, sales_person: str | None, assigned_via: str = "Enrolment") -> None:
+	"""At enrolment: a member without a guide gets this one; an existing guide is kept (managers reassign)."""
+	if sales_person and not frappe.db.get_value(MEMBER, member, "shopping_guide"):
+		assign_guide(member, sales_person, assigned_via)
+
+
+def reassign_guide(member: str, sales_person: str | None, reason: str) -> None:
+	frappe.only_for(MANAGERS)
+	if not (reason or "").strip():
+		frappe.throw(_("Give the reason for reassigning the guide"), GuideError)
+	assign_guide(member, sales_person or None, "Reassignment", reason.strip())
+
+
+def credit_guide(invoice) -> None:
+	"""Invoice before_validate: a member's invoice without a Sales Team credits the member's guide in full."""
+	if not invoice.get("loyalty_member") or invoice.get("sales_team") or invoice.docstatus != 0:
+		return
+	if guide := frappe.db.get_value(MEMBER, invoice.loyalty_member, "shopping_guide"):
+		invoice.append("sales_team", {"sales_person": guide, "allocated_percentage": 100})
