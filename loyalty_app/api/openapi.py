@@ -88,9 +88,13 @@ REDEMPTION = {
 	},
 }
 
+# Endpoints that answer 201 when they enrolled a member.
+CREATING = {"enrol", "wechat_login"}
+
 RESULTS = {
 	"enrol": MEMBER_REF,
 	"member": MEMBER_REF,
+	"wechat_login": MEMBER_REF,
 	"earn": {"$ref": "#/components/schemas/TransactionResult"},
 	"redeem": {"$ref": "#/components/schemas/TransactionResult"},
 	"reverse": {"$ref": "#/components/schemas/TransactionResult"},
@@ -244,7 +248,7 @@ def document() -> dict:
 			"security": [{"token": []}],
 			"responses": {
 				"200": success,
-				**({"201": {**success, "description": "Created"}} if name == "enrol" else {}),
+				**({"201": {**success, "description": "Created"}} if name in CREATING else {}),
 				"4XX": {
 					"description": "Refused: the error's code says why; nothing was changed",
 					"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
