@@ -7,6 +7,7 @@ exists first, so a second run changes nothing.
 import frappe
 from frappe.utils import add_days, getdate, nowdate
 
+from loyalty_app.channels.services.guides import guide_new_member
 from loyalty_app.community.services.groups import join
 from loyalty_app.install import LOYALTY_MANAGER, LOYALTY_USER
 from loyalty_app.loyalty.services.members import enrol
@@ -73,11 +74,13 @@ def setup_demo_site() -> None:
 	create_users()
 	create_loyalty_programme()
 	enrol_demo_members()
+	create_guide()
 	create_pos_profile()
 	create_demo_sales()
 	create_rewards_and_campaigns()
 	create_community()
 	create_portal_login()
+	speak_chinese()
 	frappe.db.commit()  # nosemgrep: a bench execute command commits what it wrote
 
 
@@ -233,6 +236,33 @@ def enrol_demo_members() -> None:
 			home_store=STORE_WAREHOUSE,
 			marketing_consent=1,
 		)
+
+
+GUIDE = "Xiao Wang 小王"
+GUIDED_MEMBERS = 3
+
+
+def create_guide() -> None:
+	"""A shopping guide (导购) of the store, the exclusive guide of the first demo members."""
+	if not frappe.db.exists("Sales Person", GUIDE):
+		frappe.get_doc(
+			{"doctype": "Sales Person", "sales_person_name": GUIDE, "parent_sales_person": "Sales Team"}
+		).insert(ignore_permissions=True)
+	for customer_name, _mobile in CUSTOMERS[:GUIDED_MEMBERS]:
+		guide_new_member(frappe.db.get_value("Loyalty Member", {"customer": customer_name}), GUIDE)
+
+
+# The retailer is Chinese: the site, the manager, the clerk and the member use Simplified Chinese;
+# Administrator keeps English to show both.
+ENGLISH_USER = "Administrator"
+
+
+def speak_chinese() -> None:
+	frappe.db.set_single_value("System Settings", "language", "zh")
+	for email in [user[0] for user in USERS] + [PORTAL_USER[0]]:
+		frappe.db.set_value("User", email, "language", "zh")
+	frappe.db.set_value("User", ENGLISH_USER, "language", "en")
+	frappe.clear_cache()
 
 
 def create_pos_profile() -> None:

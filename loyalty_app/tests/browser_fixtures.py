@@ -11,6 +11,7 @@ import json
 import frappe
 from frappe.utils import getdate, now_datetime
 
+from loyalty_app.demo.data import PORTAL_USER
 from loyalty_app.utils import save_kept_document
 
 CLERK = "clerk@demo.local"
@@ -93,12 +94,15 @@ def ensure_member_day_today(pos_profile: str = POS_PROFILE) -> None:
 
 def prepare(path: str | None = None) -> dict:
 	frappe.set_user("Administrator")
+	# The demo speaks Chinese; the test reads the English texts, so its clerk works in English.
+	frappe.db.set_value("User", CLERK, "language", "en")
 	opening = ensure_opening_entry()
 	ensure_points()
 	ensure_member_day_today()
 	m = frappe.db.get_value(
-		MEMBER_DOCTYPE, MEMBER, ["name", "mobile_no", "customer", "points_balance"], as_dict=True
+		MEMBER_DOCTYPE, MEMBER, ["name", "mobile_no", "customer", "points_balance", "user"], as_dict=True
 	)
+	assert m.user == PORTAL_USER[0], f"{MEMBER} is not the demo member's login"
 	fixture = {
 		"member": m.name,
 		"mobile_no": m.mobile_no,
@@ -108,6 +112,8 @@ def prepare(path: str | None = None) -> dict:
 		"pos_opening_entry": opening,
 		"point_value": float(frappe.db.get_single_value("Loyalty Settings", "point_value") or 0),
 		"member_day_discount": MEMBER_DAY_DISCOUNT,
+		# the member's own login, to show their member code as on their phone
+		"member_login": {"usr": PORTAL_USER[0], "pwd": PORTAL_USER[1]},
 	}
 	frappe.db.commit()
 	if path:

@@ -82,6 +82,30 @@ async function main() {
 			await assert.doesNotReject(panel.getByText("No member selected").waitFor());
 		});
 
+		await step("find the member by the member code on their phone, once", async () => {
+			const phone = await browser.newContext();
+			const login = await phone.request.post(`${BASE}/api/method/login`, { form: fixture.member_login });
+			assert.ok(login.ok(), `member login -> ${login.status()}`);
+			const shown = await phone.request.get(`${BASE}/api/method/loyalty_app.channels.api.my_member_code`);
+			assert.ok(shown.ok(), `member code -> ${shown.status()}`);
+			const { code, svg } = (await shown.json()).message;
+			await phone.close();
+			assert.ok(svg.startsWith("<svg") && !code.includes(fixture.mobile_no.slice(-8)));
+			const search = panel.getByPlaceholder("Member mobile or code");
+			await search.fill(code);
+			await search.press("Enter");
+			await panel.getByText(fixture.member, { exact: false }).waitFor();
+			await page.locator(".customer-section .customer-name", { hasText: fixture.customer }).waitFor();
+			// the same code scanned again (a photo of the phone) is refused
+			await search.fill(code);
+			await search.press("Enter");
+			const refusal = page.locator(".modal.show").filter({ hasText: "already used" });
+			await refusal.waitFor();
+			await refusal.locator(".btn-modal-close").first().click();
+			await refusal.waitFor({ state: "hidden" });
+			await search.fill("");
+		});
+
 		await step("look the member up by mobile number in local format", async () => {
 			const search = panel.getByPlaceholder("Member mobile or code");
 			await search.fill(localFormat(fixture.mobile_no));
