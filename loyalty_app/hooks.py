@@ -100,6 +100,12 @@ loyalty_posting_checks = ["loyalty_app.trust.services.risk.check_posting"]
 # Link fields find members by code, name or the full mobile number typed, showing it masked.
 standard_queries = {"Loyalty Member": "loyalty_app.trust.services.members.search_members"}
 
+# A user whose only loyalty role is Shopping Guide sees the members they guide.
+permission_query_conditions = {
+	"Loyalty Member": "loyalty_app.channels.services.guides.member_query_condition"
+}
+has_permission = {"Loyalty Member": "loyalty_app.channels.services.guides.member_permission"}
+
 # Frappe's Personal Data Download / Deletion Requests include the member linked to the user.
 user_data_fields = [{"doctype": "Loyalty Member", "filter_by": "user", "partial": 1}]
 

@@ -6,7 +6,8 @@ from loyalty_app.outreach.services.defaults import ensure_default_templates
 LOYALTY_MANAGER = "Loyalty Manager"
 LOYALTY_USER = "Loyalty User"
 LOYALTY_INTEGRATION = "Loyalty Integration"
-LOYALTY_ROLES = (LOYALTY_MANAGER, LOYALTY_USER, LOYALTY_INTEGRATION)
+SHOPPING_GUIDE = "Shopping Guide"
+LOYALTY_ROLES = (LOYALTY_MANAGER, LOYALTY_USER, LOYALTY_INTEGRATION, SHOPPING_GUIDE)
 POINTS_MODE_OF_PAYMENT = "Loyalty Points"
 CHANNELS = "Store\nMini-program\nApp\nWeb shop\nReferral\nOther"
 

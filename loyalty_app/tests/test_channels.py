@@ -13,7 +13,7 @@ from loyalty_app.api import pos, v1
 from loyalty_app.channels import api as channels_api
 from loyalty_app.channels.report.guide_performance.guide_performance import execute as guide_performance
 from loyalty_app.channels.services import guides, identities, member_code
-from loyalty_app.install import LOYALTY_INTEGRATION, LOYALTY_MANAGER, LOYALTY_USER
+from loyalty_app.install import LOYALTY_INTEGRATION, LOYALTY_MANAGER, LOYALTY_USER, SHOPPING_GUIDE
 from loyalty_app.tests.fake_wechat import BUSY, RATE_LIMITED, FakeWeChat
 from loyalty_app.tests.utils import (
 	TEA,
@@ -317,3 +317,28 @@ class TestGuides(FrappeTestCase):
 		with self.assertRaises(guides.GuideError):
 			guides.assign_guide(member, "Sales Team", "Reassignment", "x")
 		self.assertIsNone(frappe.db.get_value(MEMBER, member, "shopping_guide"))
+
+	def test_a_guide_lists_and_opens_only_their_own_members(self):
+		user = make_user(f"_lp_guide_{secrets.token_hex(3)}@example.com", SHOPPING_GUIDE)
+		employee = frappe.get_doc(
+			{
+				"doctype": "Employee",
+				"first_name": "Guide",
+				"gender": "Female",
+				"date_of_birth": "1995-05-05",
+				"date_of_joining": "2024-01-01",
+				"company": company(),
+				"user_id": user,
+			}
+		).insert(ignore_permissions=True)
+		own, others = make_guide(employee=employee.name), make_guide()
+		mine, not_mine, unguided = make_member(), make_member(), make_member()
+		guides.guide_new_member(mine, own)
+		guides.guide_new_member(not_mine, others)
+		with as_user(user):
+			listed = set(frappe.get_list(MEMBER, pluck="name", limit=0))
+			self.assertTrue(frappe.has_permission(MEMBER, doc=frappe.get_doc(MEMBER, mine)))
+			self.assertFalse(frappe.has_permission(MEMBER, doc=frappe.get_doc(MEMBER, not_mine)))
+		self.assertEqual(listed, {mine})
+		with as_user(self.clerk):
+			self.assertTrue({mine, not_mine, unguided} <= set(frappe.get_list(MEMBER, pluck="name", limit=0)))

@@ -6,9 +6,13 @@ import frappe
 from frappe import _
 from frappe.utils import now_datetime
 
+from loyalty_app.install import SHOPPING_GUIDE
+
 MEMBER = "Loyalty Member"
 ASSIGNMENT = "Guide Assignment"
 MANAGERS = ("Loyalty Manager", "System Manager")
+# Roles that see every member; a user with the Shopping Guide role and none of these sees their own.
+UNSCOPED_ROLES = {"Loyalty Manager", "Loyalty User", "Loyalty Integration", "System Manager"}
 
 
 class GuideError(frappe.ValidationError):
@@ -71,3 +75,38 @@ def credit_guide(invoice) -> None:
 		return
 	if guide := frappe.db.get_value(MEMBER, invoice.loyalty_member, "shopping_guide"):
 		invoice.append("sales_team", {"sales_person": guide, "allocated_percentage": 100})
+
+
+# Guide-scoped member lists: a user whose only loyalty role is Shopping Guide sees the members whose guide
+# is one of their Sales Persons (a Sales Person is theirs through its Employee's user).
+
+
+def guides_of(user: str) -> list[str]:
+	employees = frappe.get_all("Employee", filters={"user_id": user}, pluck="name")
+	if not employees:
+		return []
+	return frappe.get_all("Sales Person", filters={"employee": ("in", employees), "enabled": 1}, pluck="name")
+
+
+def _scoped(user: str) -> bool:
+	roles = set(frappe.get_roles(user))
+	return SHOPPING_GUIDE in roles and not roles & UNSCOPED_ROLES
+
+
+def member_query_condition(user: str | None = None) -> str:
+	"""permission_query_conditions for Loyalty Member."""
+	user = user or frappe.session.user
+	if not _scoped(user):
+		return ""
+	guides = guides_of(user)
+	if not guides:
+		return "1 = 0"
+	return f"`tabLoyalty Member`.`shopping_guide` in ({', '.join(frappe.db.escape(g) for g in guides)})"
+
+
+def member_permission(doc, ptype: str | None = None, user: str | None = None) -> bool | None:
+	"""has_permission for Loyalty Member: a guide opens only their own members."""
+	user = user or frappe.session.user
+	if not _scoped(user):
+		return None
+	return doc.get("shopping_guide") in guides_of(user)
