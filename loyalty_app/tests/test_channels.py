@@ -18,6 +18,7 @@ from loyalty_app.tests.fake_wechat import BUSY, RATE_LIMITED, FakeWeChat
 from loyalty_app.tests.utils import (
 	TEA,
 	as_user,
+	company,
 	make_invoice,
 	make_member,
 	make_user,
