@@ -49,8 +49,11 @@ sync_app_into_bench() {
 	rsync -a --delete --exclude '__pycache__' --exclude '.pytest_cache' --exclude '.hypothesis' \
 		--exclude '.ruff_cache' --exclude 'node_modules' "$LOYALTY_SRC/" "$app_dir/"
 	chown -R "$LOYALTY_BENCH_USER:" "$app_dir" 2>/dev/null || true
-	if ! as_bench_user "env/bin/python -c 'import loyalty_app' 2>/dev/null"; then
+	# (Re)install when the app or its dependencies (pyproject.toml) are new to the bench's virtualenv.
+	local installed="$LOYALTY_BENCH/env/.loyalty_app_pyproject.toml"
+	if ! as_bench_user "env/bin/python -c 'import loyalty_app' 2>/dev/null" || ! cmp -s "$app_dir/pyproject.toml" "$installed"; then
 		as_bench_user "uv pip install --quiet --python env/bin/python -e apps/loyalty_app || env/bin/pip install --quiet -e apps/loyalty_app"
+		as_bench_user "cp apps/loyalty_app/pyproject.toml env/.loyalty_app_pyproject.toml"
 	fi
 	local apps_txt="$LOYALTY_BENCH/sites/apps.txt"
 	if ! grep -qx loyalty_app "$apps_txt"; then
