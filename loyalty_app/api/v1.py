@@ -78,6 +78,12 @@ class Request(BaseModel):
 	model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
+class Identity(Request):
+	platform: Platform
+	app_id: str = Field(min_length=1, max_length=64, description="The mini-program, account, corp or app.")
+	external_id: str = Field(min_length=1, max_length=128, description="openid, unionid, external_userid...")
+
+
 class EnrolRequest(Request):
 	mobile_no: str = Field(min_length=5, max_length=32, description="Any common format; stored as E.164.")
 	member_name: str = Field(min_length=1, max_length=140)
@@ -94,12 +100,14 @@ class EnrolRequest(Request):
 	)
 	device_id: str | None = Field(None, max_length=200, description="For the risk rules; stored hashed.")
 	address: str | None = Field(None, max_length=500, description="For the risk rules; stored hashed.")
-
-
-class Identity(Request):
-	platform: Platform
-	app_id: str = Field(min_length=1, max_length=64, description="The mini-program, account, corp or app.")
-	external_id: str = Field(min_length=1, max_length=128, description="openid, unionid, external_userid...")
+	identities: list[Identity] | None = Field(
+		None, max_length=5, description="External identities to bind (refused if another member holds one)."
+	)
+	shopping_guide: str | None = Field(
+		None,
+		max_length=140,
+		description="The member's guide (a Sales Person), e.g. from the guide's QR code.",
+	)
 
 
 class MemberQuery(Request):
@@ -199,7 +207,7 @@ ERRORS: tuple[tuple[type[Exception], int, str], ...] = (
 	(InvalidMobileError, 400, "invalid_mobile"),
 	(wechat.WeChatNotConfiguredError, 409, "wechat_not_configured"),
 	(wechat.WeChatBusyError, 429, "wechat_busy"),
-	(wechat.WeChatLoginError, 401, "wechat_login_failed"),
+	(wechat.WeChatLoginError, 400, "wechat_login_failed"),
 	(wechat.MemberNotEnrolledError, 404, "member_not_enrolled"),
 	(IdentityTakenError, 409, "identity_taken"),
 	(GuideError, 422, "invalid_guide"),

@@ -118,7 +118,12 @@ class TestIdentities(FrappeTestCase):
 		identities.bind_identity(duplicate, MINI, APP_ID, external)
 		identities.bind_identity(survivor, UNIONID, APP_ID, external)
 		frappe.get_doc(
-			{"doctype": "Member Merge", "duplicate_member": duplicate, "surviving_member": survivor}
+			{
+				"doctype": "Member Merge",
+				"duplicate_member": duplicate,
+				"surviving_member": survivor,
+				"reason": "same person, two phones",
+			}
 		).submit()
 		self.assertEqual(identities.member_by_identity(MINI, APP_ID, external), survivor)
 		self.assertEqual(len(identities.member_identities(survivor)), 2)

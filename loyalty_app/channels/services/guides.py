@@ -63,7 +63,8 @@ def guide_new_member(member: str, sales_person: str | None, assigned_via: str = 
 
 
 def reassign_guide(member: str, sales_person: str | None, reason: str) -> None:
-	frappe.only_for(MANAGERS)
+	if not set(MANAGERS) & set(frappe.get_roles()):
+		frappe.throw(_("Only a Loyalty Manager can reassign a shopping guide"), frappe.PermissionError)
 	if not (reason or "").strip():
 		frappe.throw(_("Give the reason for reassigning the guide"), GuideError)
 	assign_guide(member, sales_person or None, "Reassignment", reason.strip())
