@@ -92,7 +92,11 @@ scheduler_events = {
 
 app_include_js = "/assets/loyalty_app/js/insight_filters.js"
 
-doctype_js = {"Customer": "public/js/customer.js", "Loyalty Member": "public/js/member_guide.js"}
+doctype_js = {
+	"Customer": "public/js/customer.js",
+	"Loyalty Member": "public/js/member_guide.js",
+	"Sales Person": "public/js/sales_person_guide.js",
+}
 
 # Checks every points posting passes (see loyalty.services.ledger.posting_allowed): the risk rules.
 loyalty_posting_checks = ["loyalty_app.trust.services.risk.check_posting"]

@@ -348,3 +348,15 @@ class TestGuides(FrappeTestCase):
 		self.assertEqual(listed, {mine})
 		with as_user(self.clerk):
 			self.assertTrue({mine, not_mine, unguided} <= set(frappe.get_list(MEMBER, pluck="name", limit=0)))
+
+	def test_a_guides_qr_code_opens_the_enrolment_link_carrying_the_guide(self):
+		guide = make_guide()
+		frappe.db.set_single_value("Channel Settings", "guide_link", "")
+		with self.assertRaises(guides.GuideError):
+			channels_api.guide_qr_code(guide)
+		frappe.db.set_single_value("Channel Settings", "guide_link", "pages/join/join?guide={guide}")
+		shown = channels_api.guide_qr_code(guide)
+		self.assertEqual(shown["link"], "pages/join/join?guide=" + guide.replace(" ", "%20"))
+		self.assertTrue(shown["svg"].startswith("<svg"))
+		with self.assertRaises(guides.GuideError):
+			channels_api.guide_qr_code("Sales Team")

@@ -2,6 +2,8 @@
 clerk, or the guide's QR code), reassigned by a manager, every change a Guide Assignment row; the member's
 invoices carry the guide in their Sales Team so ERPNext's commission reports credit them."""
 
+from urllib.parse import quote
+
 import frappe
 from frappe import _
 from frappe.utils import now_datetime
@@ -68,6 +70,15 @@ def reassign_guide(member: str, sales_person: str | None, reason: str) -> None:
 	if not (reason or "").strip():
 		frappe.throw(_("Give the reason for reassigning the guide"), GuideError)
 	assign_guide(member, sales_person or None, "Reassignment", reason.strip())
+
+
+def guide_link(sales_person: str) -> str:
+	"""The enrolment link of the guide's QR code (Channel Settings' template with the guide filled in)."""
+	_check_guide(sales_person)
+	template = frappe.db.get_single_value("Channel Settings", "guide_link")
+	if not template or "{guide}" not in template:
+		frappe.throw(_("Set the Guide Enrolment Link, with {guide} in it, in Channel Settings"), GuideError)
+	return template.replace("{guide}", quote(sales_person, safe=""))
 
 
 def credit_guide(invoice) -> None:

@@ -10,7 +10,6 @@ import secrets
 import time
 
 import frappe
-import segno
 from frappe import _
 from frappe.utils.password import get_encryption_key
 
@@ -68,8 +67,3 @@ def redeem_member_code(code: str, now: float | None = None) -> str:
 	if not frappe.db.exists(MEMBER, member):
 		frappe.throw(_("This is not a valid member code"), MemberCodeError)
 	return frappe.db.get_value(MEMBER, member, "merged_into") or member
-
-
-def qr_svg(text: str) -> str:
-	"""The text as an inline SVG QR code."""
-	return segno.make(text, error="m").svg_inline(scale=5, border=2)
