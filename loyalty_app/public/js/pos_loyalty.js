@@ -200,7 +200,9 @@
 	async function find_member(query) {
 		query = (query || "").trim();
 		if (!query) return;
-		const summary = await call("lookup", { query });
+		// A refused look-up (an expired or used member code) rejects after Frappe showed the server's reason.
+		const summary = await call("lookup", { query }).catch(() => undefined);
+		if (summary === undefined) return;
 		if (!summary) {
 			frappe.show_alert({ message: __("No loyalty member found for {0}", [query]), indicator: "orange" });
 			return;
