@@ -197,6 +197,17 @@ class TestWeChatLogin(FrappeTestCase):
 		for session_key in self.wechat.session_keys:
 			self.assertNotIn(session_key, json.dumps(first) + json.dumps(second) + stored)
 
+	def test_wechat_out_of_reach_is_429_and_the_app_secret_is_not_in_the_answer(self):
+		frappe.db.set_single_value("Channel Settings", "wechat_api_base_url", "http://127.0.0.1:9")
+		frappe.db.commit()  # nosemgrep: a refused API call rolls back its transaction
+		try:
+			status, error, _ = self.login(self.wechat.issue_code(openid()))
+		finally:
+			frappe.db.set_single_value("Channel Settings", "wechat_api_base_url", self.wechat.base_url)
+			frappe.db.commit()  # nosemgrep
+		self.assertEqual((status, error["code"]), (429, "wechat_busy"))
+		self.assertNotIn(self.secret, error["message"])
+
 	def test_the_unionid_finds_the_member_from_another_mini_program_login(self):
 		member, union = make_member(), openid()
 		identities.bind_identity(member, UNIONID, APP_ID, union)

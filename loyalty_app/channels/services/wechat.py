@@ -70,7 +70,8 @@ def code_to_session(code: str) -> dict:
 		)
 		body = response.json()
 	except (requests.RequestException, ValueError) as e:
-		raise WeChatBusyError(-1, str(e) or type(e).__name__) from None
+		# Not str(e): a connection error quotes the URL, and with it the app secret.
+		raise WeChatBusyError(-1, type(e).__name__) from None
 	errcode = int(body.get("errcode") or 0)
 	if errcode:
 		error = WeChatBusyError if errcode in RATE_LIMITED else WeChatLoginError
