@@ -299,6 +299,15 @@ class TestGuides(FrappeTestCase):
 		)
 		self.assertGreater(earned, 0)
 
+	def test_a_guide_who_left_is_not_credited(self):
+		guide = make_guide()
+		member = make_member()
+		guides.guide_new_member(member, guide)
+		frappe.db.set_value("Sales Person", guide, "enabled", 0)
+		with programme():
+			invoice = make_invoice(member, [(TEA, 1, 100)])
+		self.assertEqual(invoice.sales_team, [])
+
 	def test_reassignment_by_a_manager_keeps_the_history(self):
 		first, second = make_guide(), make_guide()
 		member = make_member()

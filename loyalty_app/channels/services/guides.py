@@ -82,10 +82,12 @@ def guide_link(sales_person: str) -> str:
 
 
 def credit_guide(invoice) -> None:
-	"""Invoice before_validate: a member's invoice without a Sales Team credits the member's guide in full."""
+	"""Invoice before_validate: a member's invoice without a Sales Team credits the member's guide in full
+	(while the guide is enabled: a guide who left is not credited)."""
 	if not invoice.get("loyalty_member") or invoice.get("sales_team") or invoice.docstatus != 0:
 		return
-	if guide := frappe.db.get_value(MEMBER, invoice.loyalty_member, "shopping_guide"):
+	guide = frappe.db.get_value(MEMBER, invoice.loyalty_member, "shopping_guide")
+	if guide and frappe.db.get_value("Sales Person", guide, "enabled"):
 		invoice.append("sales_team", {"sales_person": guide, "allocated_percentage": 100})
 
 
