@@ -25,7 +25,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from loyalty_app.channels.services import wechat
 from loyalty_app.channels.services.guides import GuideError, guide_new_member
-from loyalty_app.channels.services.identities import IdentityTakenError, bind_identity, member_by_identity
+from loyalty_app.channels.services.identities import (
+	PLATFORMS,
+	IdentityTakenError,
+	bind_identity,
+	member_by_identity,
+)
 from loyalty_app.community.services.groups import JoinRefusedError
 from loyalty_app.engagement.services import feedback, flash, lottery
 from loyalty_app.engine.rules import Line
@@ -60,9 +65,7 @@ MEMBER = "Loyalty Member"
 EXTERNAL = "External Transaction"
 
 Channel = Literal["Store", "Mini-program", "App", "Web shop", "Referral", "Other"]
-Platform = Literal[
-	"WeChat mini-program", "WeChat official account", "WeChat unionid", "WeCom external contact", "App"
-]
+Platform = Literal[PLATFORMS]
 Key = Annotated[str, Field(min_length=1, max_length=120, pattern=r"^[\w.:/-]+$")]
 MemberId = Annotated[str, Field(min_length=1, max_length=140)]
 Money = Annotated[Decimal, Field(ge=0, le=10**9, max_digits=14, decimal_places=2)]

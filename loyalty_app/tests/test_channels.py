@@ -224,8 +224,9 @@ class TestWeChatLogin(FrappeTestCase):
 		for errcode in (RATE_LIMITED, BUSY):
 			status, error, _ = self.login(self.wechat.failing_code(errcode))
 			self.assertEqual((status, error["code"]), (429, "wechat_busy"))
-		code = self.wechat.issue_code(openid())
-		self.login(code, mobile_no=random_mobile(), member_name="Once")
+		code, mobile = self.wechat.issue_code(openid()), random_mobile()
+		status, error, once = self.login(code, mobile_no=mobile)
+		self.assertEqual((status, error, once["member_name"]), (201, None, "Mini-program member"))
 		status, error, _ = self.login(code, mobile_no=random_mobile(), member_name="Twice")
 		self.assertEqual((status, error["code"]), (400, "wechat_login_failed"))
 

@@ -100,7 +100,10 @@ def login(code: str, mobile_no: str | None = None, member_name: str | None = Non
 		if not member:
 			enrolled = True
 			member = enrol_member(
-				mobile_no, member_name or mobile_no, ignore_permissions=True, channel="Mini-program"
+				mobile_no,
+				member_name or _("Mini-program member"),
+				ignore_permissions=True,
+				channel="Mini-program",
 			).name
 		mark_mobile_verified(member, "Mini-program")
 	if not member:
