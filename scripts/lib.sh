@@ -80,14 +80,23 @@ ensure_browser_tools() {
 }
 
 # Serve a site in the background on a port, in a process group of its own whose id goes to
-# logs/loyalty-serve-<port>.pid (bench serve runs its server as a child process: stop the whole group).
+# logs/loyalty-serve-<port>.pid (the server runs as a child process: stop the whole group). The server is
+# Frappe's development server, or with "gunicorn" the production one (two workers a core) that answers
+# for the site named in the Host header.
 serve_site() {
-	local site=$1 port=$2
+	local site=$1 port=$2 server=${3:-bench}
 	if curl -fsS "http://127.0.0.1:$port/api/method/ping" >/dev/null 2>&1; then
 		die "something already answers on port $port (a server left from an earlier run?): stop it, or set another port"
 	fi
-	start_in_background "$LOYALTY_BENCH/logs/loyalty-serve-$port" "bench --site $site serve --port $port"
-	for _ in $(seq 60); do curl -fsS "http://127.0.0.1:$port/api/method/ping" >/dev/null 2>&1 && return 0; sleep 1; done
+	local command="bench --site $site serve --port $port"
+	if [ "$server" = gunicorn ]; then
+		command="env/bin/gunicorn --chdir sites -b 127.0.0.1:$port -w $((2 * $(nproc))) -t 120 --preload frappe.app:application"
+	fi
+	start_in_background "$LOYALTY_BENCH/logs/loyalty-serve-$port" "$command"
+	for _ in $(seq 60); do
+		curl -fsS -H "Host: $site" "http://127.0.0.1:$port/api/method/ping" >/dev/null 2>&1 && return 0
+		sleep 1
+	done
 	die "site $site did not answer on port $port"
 }
 
