@@ -18,7 +18,7 @@ from datetime import date, datetime
 
 import frappe
 from frappe import _
-from frappe.integrations.doctype.webhook import run_webhooks
+from frappe.integrations.doctype.webhook import get_all_webhooks, run_webhooks
 from frappe.utils import getdate, now_datetime
 
 from loyalty_app.engine.fifo import Allocation, InsufficientPoints, Lot, allocate, available_points
@@ -28,6 +28,7 @@ from loyalty_app.loyalty.services.settings import get_settings
 LEDGER = "Points Ledger Entry"
 MEMBER = "Loyalty Member"
 ACTIVE = "Active"
+EXPIRY_WORK_TABLES = ("loyalty_expiring_lot", "loyalty_expiry_entry")
 
 
 class InsufficientPointsError(frappe.ValidationError):
@@ -491,6 +492,75 @@ def notify_webhooks(entry) -> None:
 	"""Frappe Webhooks on Points Ledger Entry (after_insert) see every posting, as for a normal insert."""
 	entry.flags.in_insert = True
 	run_webhooks(entry, "after_insert")
+
+
+def expire_lots(members: list[str], today: date) -> tuple[int, int, int]:
+	"""Expire what remains of the members' lots with an expiry date before `today`, set-based: one Expire
+	entry per member and company (the company of the lots it expires) with an allocation row per lot;
+	the lots emptied and the members' balances lowered, under the members' row locks. Webhooks on Points
+	Ledger Entry see each entry as for any posting. Call it in a transaction of its own with
+	EXPIRY_WORK_TABLES dropped (Frappe allows their DDL only between transactions).
+	Returns (members, lots, points) expired."""
+	frappe.db.sql(
+		"select name from `tabLoyalty Member` where name in %(members)s for update", {"members": members}
+	)
+	params = {"members": members, "today": today, "now": now_datetime(), "user": frappe.session.user}
+	frappe.db.sql(
+		"""create temporary table loyalty_expiring_lot (primary key (lot)) as
+		select lot.name as lot, lot.member, lot.remaining_points as points, lot.company,
+			row_number() over (partition by lot.member, coalesce(lot.company, '')
+				order by lot.expiry_date, lot.posting_datetime, lot.name) as idx
+		from `tabPoints Ledger Entry` lot
+		where lot.member in %(members)s and lot.remaining_points > 0 and lot.expiry_date < %(today)s""",
+		params,
+	)
+	frappe.db.sql(
+		"""create temporary table loyalty_expiry_entry (primary key (member, company_key)) as
+		select member, coalesce(company, '') as company_key, sum(points) as points, count(*) as lots,
+			concat('expire:', member, ':', coalesce(company, ''), ':', %(today)s, ':',
+				left(sha2(group_concat(concat(lot, '=', points) order by lot), 256), 12)) as idempotency_key
+		from loyalty_expiring_lot group by member, coalesce(company, '')""",
+		params,
+	)
+	frappe.db.sql(
+		"""insert into `tabPoints Ledger Entry` (name, creation, modified, owner, modified_by, docstatus,
+			member, entry_type, points, posting_datetime, company, idempotency_key, remaining_points,
+			debt_points, settles_debt, qualifying_points, qualifying_amount, remarks)
+		select left(sha2(idempotency_key, 256), 20), %(now)s, %(now)s, %(user)s, %(user)s, 0,
+			member, 'Expire', -points, %(now)s, nullif(company_key, ''), idempotency_key, 0, 0, 0, 0, 0,
+			concat(lots, ' lot(s) expired')
+		from loyalty_expiry_entry""",
+		params,
+	)
+	frappe.db.sql(
+		"""insert into `tabPoints Ledger Allocation` (name, creation, modified, owner, modified_by, docstatus,
+			parent, parenttype, parentfield, idx, lot, points)
+		select left(sha2(concat(e.idempotency_key, ':', l.lot), 256), 20), %(now)s, %(now)s, %(user)s,
+			%(user)s, 0, left(sha2(e.idempotency_key, 256), 20), 'Points Ledger Entry', 'allocations',
+			l.idx, l.lot, l.points
+		from loyalty_expiring_lot l join loyalty_expiry_entry e
+			on e.member = l.member and e.company_key = coalesce(l.company, '')""",
+		params,
+	)
+	frappe.db.sql(
+		"""update `tabLoyalty Member` m
+		join (select member, sum(points) as points from loyalty_expiry_entry group by member) e
+			on e.member = m.name
+		set m.points_balance = m.points_balance - e.points""",
+	)
+	frappe.db.sql(
+		"""update `tabPoints Ledger Entry` lot join loyalty_expiring_lot l on l.lot = lot.name
+		set lot.remaining_points = 0""",
+	)
+	summary = frappe.db.sql(
+		"select count(distinct member), coalesce(sum(lots), 0), coalesce(sum(points), 0) from loyalty_expiry_entry"
+	)[0]
+	if frappe.cache.get_value("webhooks", get_all_webhooks).get("Points Ledger Entry"):
+		for name in frappe.db.sql_list(
+			"select left(sha2(idempotency_key, 256), 20) from loyalty_expiry_entry"
+		):
+			notify_webhooks(frappe.get_doc(LEDGER, name))
+	return summary[0], int(summary[1]), int(summary[2])
 
 
 def _shift_member(
