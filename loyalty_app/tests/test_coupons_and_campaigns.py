@@ -16,6 +16,7 @@ from loyalty_app.rewards.services.campaigns import (
 )
 from loyalty_app.rewards.services.coupons import (
 	CouponNotAllowedError,
+	enqueue_generation,
 	generate_open_codes,
 	issue_code,
 	issue_to_segment,
@@ -99,7 +100,8 @@ class TestCouponCampaigns(FrappeTestCase):
 	def test_ten_thousand_codes_are_generated_unique_in_bulk(self):
 		campaign = make_campaign("_LP Mass Mailing", code_length=10)
 		started = time.perf_counter()
-		generated = generate_open_codes(campaign, 10_000)
+		enqueue_generation(campaign, 10_000)
+		generated = frappe.db.count("Coupon Code", {"coupon_campaign": campaign})
 		seconds = time.perf_counter() - started
 
 		codes = frappe.get_all("Coupon Code", filters={"coupon_campaign": campaign}, pluck="coupon_code")
@@ -110,6 +112,23 @@ class TestCouponCampaigns(FrappeTestCase):
 		doc = frappe.get_doc("Coupon Campaign", campaign)
 		self.assertEqual((doc.issued_count, doc.used_count, doc.generation_status), (10_000, 0, "Completed"))
 		print(f"generated 10,000 coupon codes in {seconds:.1f} s")
+
+	def test_a_generation_stopped_half_way_is_resumed_not_repeated(self):
+		campaign = make_campaign("_LP Resumed Mailing", code_length=10)
+		frappe.db.set_value("Coupon Campaign", campaign, "open_codes_requested", 2500)
+		first = generate_open_codes(campaign, max_chunks=1)
+		status_after_stop = frappe.db.get_value("Coupon Campaign", campaign, "generation_status")
+		enqueue_generation(campaign, 0)
+		after_resume = frappe.db.count("Coupon Code", {"coupon_campaign": campaign})
+		rerun = generate_open_codes(campaign)
+		enqueue_generation(campaign, 100)
+		after_more = frappe.db.count("Coupon Code", {"coupon_campaign": campaign})
+
+		self.assertEqual((first, status_after_stop), (1000, "Failed"))
+		self.assertEqual((after_resume, rerun, after_more), (2500, 0, 2600))
+		self.assertEqual(frappe.db.get_value("Coupon Campaign", campaign, "generation_status"), "Completed")
+		with self.assertRaisesRegex(frappe.ValidationError, "how many codes"):
+			enqueue_generation(campaign, 0)
 
 	def test_issue_to_a_tier_reaches_only_consenting_members_once(self):
 		with programme():

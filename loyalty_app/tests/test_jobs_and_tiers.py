@@ -147,6 +147,36 @@ class TestTiers(FrappeTestCase):
 			[("Upgrade", gold), ("Grace", gold), ("Downgrade", silver)],
 		)
 
+	def test_a_calendar_year_tier_is_kept_or_lost_on_the_finished_year(self):
+		_silver, gold = tier_ladder()
+		year = getdate(today()).year
+		keeper, slipper = make_member(), make_member()
+		with programme(qualification_window="Calendar year", downgrade_grace_days=30):
+			make_invoice(keeper, [(TEA, 1, 600)])
+			make_invoice(slipper, [(TEA, 1, 600)])
+			# the slipper's purchase was last year: nothing qualifies them in the finished year
+			frappe.db.sql(
+				"update `tabPoints Ledger Entry` set posting_datetime = posting_datetime - interval 1 year where member = %s",
+				slipper,
+			)
+			new_year = getdate(f"{year + 1}-01-01")
+			review_tiers(new_year)
+			kept = frappe.db.get_value("Loyalty Member", keeper, ["tier", "tier_in_grace", "tier_valid_until"])
+			slipper_on_new_year = frappe.db.get_value("Loyalty Member", slipper, ["tier", "tier_in_grace"])
+			# in grace, the slipper spends enough in January: the finished year plus the grace days count
+			frappe.db.sql(
+				"""update `tabPoints Ledger Entry` set posting_datetime = %s
+				where member = %s and entry_type = 'Earn'""",
+				(f"{year + 1}-01-10 12:00:00", slipper),
+			)
+			review_tiers(add_days(new_year, 30))
+
+		self.assertEqual(kept, (gold, 0, getdate(f"{year + 1}-12-31")))
+		self.assertEqual(slipper_on_new_year, (gold, 1))
+		self.assertEqual(
+			frappe.db.get_value("Loyalty Member", slipper, ["tier", "tier_in_grace"]), (gold, 0)
+		)
+
 	def test_review_never_upgrades(self):
 		silver, _gold = tier_ladder()
 		member = make_member()

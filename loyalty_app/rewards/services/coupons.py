@@ -9,6 +9,8 @@ bound code on another member's invoice and enforces the campaign's per-member li
 
 Codes are generated set-based (bulk INSERT in chunks, one transaction each) from 32 unambiguous characters
 with a cryptographic random source; collisions with existing codes are drawn again before inserting.
+A campaign records how many open codes were requested in all; a generation makes only what is missing,
+so a run that stopped half-way is resumed, never repeated.
 """
 
 import secrets
@@ -16,6 +18,7 @@ import secrets
 import frappe
 from frappe import _
 from frappe.utils import add_days, getdate, now_datetime, today
+from frappe.utils.background_jobs import is_job_enqueued
 
 from loyalty_app.insight.services.segments import member_segment
 from loyalty_app.utils import save_kept_document
@@ -130,46 +133,71 @@ def insert_codes(campaign, members: list[str | None]) -> list[str]:
 	return codes
 
 
-def generate_open_codes(campaign_name: str, quantity: int) -> int:
-	"""Background job: generate open codes in chunks, committing and reporting progress per chunk."""
+def open_code_count(campaign_name: str) -> int:
+	return frappe.db.count("Coupon Code", {"coupon_campaign": campaign_name, "loyalty_member": ("is", "not set")})
+
+
+def generate_open_codes(campaign_name: str, max_chunks: int | None = None) -> int:
+	"""Background job: generate the open codes still missing from what was requested, in chunks, committing
+	and reporting progress per chunk. A run that stopped half-way (an error, a killed worker, or
+	`max_chunks` reached) is resumed by the next run, which generates only the rest; a run after a
+	complete one generates nothing. Returns how many codes this run generated."""
 	campaign = frappe.get_doc("Coupon Campaign", campaign_name)
 	campaign.db_set("generation_status", "Running")
 	frappe.db.commit()  # nosemgrep: progress must be visible while the job runs
-	done = 0
+	requested = campaign.open_codes_requested or 0
+	missing = requested - open_code_count(campaign_name)
+	done = chunks = 0
 	try:
-		while done < quantity:
-			chunk = min(GENERATION_CHUNK, quantity - done)
+		while done < missing and (max_chunks is None or chunks < max_chunks):
+			chunk = min(GENERATION_CHUNK, missing - done)
 			insert_codes(campaign, [None] * chunk)
 			done += chunk
+			chunks += 1
 			frappe.db.commit()  # nosemgrep: one transaction per chunk
 			frappe.publish_progress(
-				done * 100 / quantity,
+				(requested - missing + done) * 100 / requested,
 				title=_("Generating coupon codes"),
 				doctype=campaign.doctype,
 				docname=campaign.name,
 			)
-		campaign.db_set("generation_status", "Completed")
+		campaign.db_set("generation_status", "Completed" if done >= missing else "Failed")
+		frappe.db.commit()  # nosemgrep
 	except Exception:
 		frappe.db.rollback()
 		campaign.db_set("generation_status", "Failed")
 		frappe.db.commit()  # nosemgrep
 		raise
-	return done
+	return max(done, 0)
 
 
 def enqueue_generation(campaign_name: str, quantity: int) -> None:
-	if quantity <= 0:
+	"""Ask for `quantity` more open codes (0: only resume a generation that stopped half-way)."""
+	if quantity < 0:
 		frappe.throw(_("Enter how many codes to generate"))
-	frappe.db.set_value("Coupon Campaign", campaign_name, "generation_status", "Queued")
+	job_id = f"loyalty-coupon-generation:{campaign_name}"
+	if is_job_enqueued(job_id):
+		frappe.throw(_("A code generation for this campaign is already under way"))
+	already_requested = frappe.db.get_value(
+		"Coupon Campaign", campaign_name, "open_codes_requested", for_update=True
+	)
+	existing = open_code_count(campaign_name)
+	requested = max(already_requested or 0, existing) + quantity
+	if requested <= existing:
+		frappe.throw(_("Enter how many codes to generate"))
+	frappe.db.set_value(
+		"Coupon Campaign",
+		campaign_name,
+		{"generation_status": "Queued", "open_codes_requested": requested},
+	)
 	frappe.enqueue(
 		generate_open_codes,
 		queue="long",
-		job_id=f"loyalty-coupon-generation:{campaign_name}",
+		job_id=job_id,
 		deduplicate=True,
 		enqueue_after_commit=True,
 		campaign_name=campaign_name,
-		quantity=quantity,
-		now=quantity < BULK_GENERATION_THRESHOLD or frappe.flags.in_test,
+		now=requested - existing < BULK_GENERATION_THRESHOLD or frappe.flags.in_test,
 	)
 
 

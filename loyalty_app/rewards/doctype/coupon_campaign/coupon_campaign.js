@@ -12,6 +12,14 @@ frappe.ui.form.on("Coupon Campaign", {
 				__("Generate Open Codes")
 			);
 		});
+		if (frm.doc.generation_status === "Failed") {
+			frm.add_custom_button(__("Resume Generation"), () =>
+				frm.call("generate_codes", { quantity: 0 }).then(() => {
+					frappe.show_alert(__("Generating the missing codes in the background"));
+					frm.reload_doc();
+				})
+			);
+		}
 		frm.add_custom_button(__("Issue to Members"), () => {
 			frappe.prompt(
 				[
