@@ -1,14 +1,19 @@
 """Coupon campaigns on ERPNext coupons, and points campaigns with their budgets and abuse checks."""
 
+import json
 import threading
 import time
+from datetime import date
+from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import frappe
 from frappe.tests.utils import FrappeTestCase
 from frappe.utils import add_days, today
 
+from loyalty_app.loyalty.services.ledger import Voucher, debit, take_back
 from loyalty_app.loyalty.services.tiers import ensure_tier
 from loyalty_app.rewards.services.campaigns import (
+	BIRTHDAY_JOB,
 	ReferralNotAllowedError,
 	award,
 	clear_campaign_cache,
@@ -56,6 +61,39 @@ def make_campaign(name: str, **fields) -> str:
 		.insert()
 		.name
 	)
+
+
+def make_birthday_campaign(name: str, **fields) -> str:
+	"""The only active test birthday campaign, so earlier tests' campaigns pay no one here."""
+	frappe.db.sql(
+		"""update `tabPoints Campaign` set active = 0
+		where campaign_type = 'Birthday Bonus' and name like '\\_LP %%' and name != %s""",
+		name,
+	)
+	clear_campaign_cache()
+	return make_points_campaign(name, "Birthday Bonus", **fields)
+
+
+def birthday_job_last_ran(day: date | None) -> None:
+	"""The birthday job's memory of its last completed day (None: it never ran)."""
+	frappe.db.delete("Loyalty Job Run", {"name": BIRTHDAY_JOB})
+	if day:
+		frappe.get_doc(
+			{"doctype": "Loyalty Job Run", "job": BIRTHDAY_JOB, "last_completed_day": day}
+		).insert()
+	frappe.db.commit()  # nosemgrep: the job commits
+
+
+class WebhookReceiver(BaseHTTPRequestHandler):
+	received: list = []
+
+	def do_POST(self):
+		self.received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+		self.send_response(200)
+		self.end_headers()
+
+	def log_message(self, *args):
+		pass
 
 
 def make_points_campaign(name: str, campaign_type: str, **fields) -> str:
@@ -202,7 +240,7 @@ class TestPointsCampaigns(FrappeTestCase):
 		self.assertEqual(frappe.db.get_value("Points Campaign", "_LP Double", "points_issued"), 100)
 
 	def test_birthday_job_posts_once_per_year_within_budget(self):
-		make_points_campaign("_LP Birthday", "Birthday Bonus", bonus_points=88, budget_points=88 * 2)
+		make_birthday_campaign("_LP Birthday", bonus_points=88, budget_points=88 * 2)
 		with programme():
 			now = frappe.utils.getdate()
 			frappe.db.sql(
@@ -213,7 +251,7 @@ class TestPointsCampaigns(FrappeTestCase):
 			celebrants = [make_member(birthday=birthday, mobile_no=random_mobile()) for _ in range(3)]
 			tomorrow = frappe.utils.getdate(add_days(today(), 1))
 			not_today = make_member(birthday=f"1991-{tomorrow.month:02d}-{tomorrow.day:02d}")
-			frappe.db.commit()  # nosemgrep: the job commits per campaign
+			birthday_job_last_ran(None)
 			first = post_birthday_bonuses()
 			again = post_birthday_bonuses()
 		self.assertEqual((first, again), (2, 0))
@@ -221,6 +259,84 @@ class TestPointsCampaigns(FrappeTestCase):
 		self.assertEqual(balances, [0, 88, 88])
 		self.assertEqual(member_figures(not_today).points_balance, 0)
 		self.assertEqual(frappe.db.get_value("Points Campaign", "_LP Birthday", "points_issued"), 176)
+
+	def test_29_february_birthdays_earn_on_28_february_in_common_years(self):
+		make_birthday_campaign("_LP Leap Birthday", bonus_points=29)
+		with programme():
+			leapling = make_member(birthday="2000-02-29")
+			birthday_job_last_ran(date(2027, 2, 27))
+			post_birthday_bonuses(date(2027, 2, 28))
+			in_common_year = [e.points for e in ledger(leapling, entry_type="Bonus")]
+			birthday_job_last_ran(date(2028, 2, 27))
+			post_birthday_bonuses(date(2028, 2, 28))
+			on_28_february_of_a_leap_year = [e.points for e in ledger(leapling, entry_type="Bonus")]
+			post_birthday_bonuses(date(2028, 2, 29))
+		self.assertEqual(in_common_year, [29])
+		self.assertEqual(on_28_february_of_a_leap_year, [29])
+		self.assertEqual([e.points for e in ledger(leapling, entry_type="Bonus")], [29, 29])
+
+	def test_a_missed_first_of_the_month_is_caught_up_by_the_next_run(self):
+		make_birthday_campaign("_LP Birthday Month", bonus_points=31, birthday_rule="In the birthday month")
+		with programme():
+			april = make_member(birthday="1990-04-15")
+			birthday_job_last_ran(date(2027, 3, 31))
+			post_birthday_bonuses(date(2027, 4, 3))  # the runs of 1 and 2 April were missed
+			post_birthday_bonuses(date(2027, 4, 3))
+		self.assertEqual([e.points for e in ledger(april, entry_type="Bonus")], [31])
+		self.assertEqual(
+			frappe.db.get_value("Loyalty Job Run", BIRTHDAY_JOB, "last_completed_day"), date(2027, 4, 3)
+		)
+
+	def test_a_birthday_bonus_settles_points_debt_and_reaches_webhooks(self):
+		make_birthday_campaign("_LP Debt Birthday", bonus_points=88)
+		server = HTTPServer(("127.0.0.1", 0), WebhookReceiver)
+		threading.Thread(target=server.serve_forever, daemon=True).start()
+		with programme():
+			member = make_member(birthday="1990-06-15")
+			make_invoice(member, [(TEA, 1, 100)])
+			(lot,) = ledger(member, entry_type="Earn")
+			debit(member, 100, "Redeem", Voucher("Loyalty Member", member), key=f"_lp-bd-spend-{member}")
+			take_back(
+				lot.name,
+				100,
+				Voucher("Loyalty Member", member),
+				key=f"_lp-bd-back-{member}",
+				block_shortfall=False,
+			)
+			before = member_figures(member)
+			webhook = frappe.get_doc(
+				{
+					"doctype": "Webhook",
+					"__newname": f"_LP birthday bonuses of {member}",
+					"webhook_doctype": "Points Ledger Entry",
+					"webhook_docevent": "after_insert",
+					"condition": f"doc.member == '{member}'",
+					"request_url": f"http://127.0.0.1:{server.server_port}/loyalty-events",
+					"request_method": "POST",
+					"request_structure": "JSON",
+					"webhook_json": '{"entry": "{{ doc.name }}", "entry_type": "{{ doc.entry_type }}", "points": {{ doc.points }}}',
+					"enabled": 1,
+				}
+			).insert()
+			birthday_job_last_ran(date(2027, 6, 14))
+			try:
+				post_birthday_bonuses(date(2027, 6, 15))
+			finally:
+				server.shutdown()
+				frappe.delete_doc("Webhook", webhook.name)
+				frappe.db.commit()  # nosemgrep: the webhook must not outlive the test
+		after = member_figures(member)
+		(bonus,) = ledger(member, entry_type="Bonus")
+		self.assertEqual((before.points_debt, after.points_debt), (100, 12))
+		self.assertEqual(after.points_balance, before.points_balance)
+		self.assertEqual(
+			frappe.db.get_value(
+				"Points Ledger Entry", {"member": member, "settles_debt": 1}, ["points", "voucher_no"]
+			),
+			(-88, "_LP Debt Birthday"),
+		)
+		self.assertIn({"entry": bonus.name, "entry_type": "Bonus", "points": 88}, WebhookReceiver.received)
+		self.assertTrue(frappe.db.exists("Webhook Request Log", {"reference_document": bonus.name}))
 
 	def test_campaign_budget_holds_under_two_concurrent_sessions(self):
 		make_points_campaign(

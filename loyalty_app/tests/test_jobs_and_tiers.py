@@ -161,7 +161,9 @@ class TestTiers(FrappeTestCase):
 			)
 			new_year = getdate(f"{year + 1}-01-01")
 			review_tiers(new_year)
-			kept = frappe.db.get_value("Loyalty Member", keeper, ["tier", "tier_in_grace", "tier_valid_until"])
+			kept = frappe.db.get_value(
+				"Loyalty Member", keeper, ["tier", "tier_in_grace", "tier_valid_until"]
+			)
 			slipper_on_new_year = frappe.db.get_value("Loyalty Member", slipper, ["tier", "tier_in_grace"])
 			# in grace, the slipper spends enough in January: the finished year plus the grace days count
 			frappe.db.sql(
@@ -173,9 +175,7 @@ class TestTiers(FrappeTestCase):
 
 		self.assertEqual(kept, (gold, 0, getdate(f"{year + 1}-12-31")))
 		self.assertEqual(slipper_on_new_year, (gold, 1))
-		self.assertEqual(
-			frappe.db.get_value("Loyalty Member", slipper, ["tier", "tier_in_grace"]), (gold, 0)
-		)
+		self.assertEqual(frappe.db.get_value("Loyalty Member", slipper, ["tier", "tier_in_grace"]), (gold, 0))
 
 	def test_review_never_upgrades(self):
 		silver, _gold = tier_ladder()

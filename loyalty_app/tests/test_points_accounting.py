@@ -144,9 +144,7 @@ class TestPointsAccounting(FrappeTestCase):
 		self.assertEqual(frappe.db.get_value(POSTING, late_posting, "posting_date"), getdate(today()))
 		(on_time_posting,) = posting_of(on_time)
 		self.assertEqual(frappe.db.get_value(POSTING, on_time_posting, "posting_date"), getdate(two_days_ago))
-		self.assertEqual(
-			frappe.db.get_value("Journal Entry", second[0], "posting_date"), getdate(today())
-		)
+		self.assertEqual(frappe.db.get_value("Journal Entry", second[0], "posting_date"), getdate(today()))
 
 	def test_a_day_frozen_in_the_books_is_posted_with_the_run(self):
 		three_days_ago = add_days(today(), -3)

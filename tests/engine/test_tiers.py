@@ -130,7 +130,11 @@ def test_a_calendar_year_review_judges_the_finished_year_whatever_day_it_runs(ye
 def test_calendar_year_grace_adds_the_grace_days_to_the_finished_year(year, grace_days, review_delay) -> None:
 	grace_end = date(year, 12, 31) + timedelta(days=review_delay + grace_days)
 	window = review_window(
-		calendar_year=True, months=12, period_end=grace_end, in_grace=True, today=grace_end + timedelta(days=1)
+		calendar_year=True,
+		months=12,
+		period_end=grace_end,
+		in_grace=True,
+		today=grace_end + timedelta(days=1),
 	)
 	assert window == (date(year, 1, 1), grace_end)
 

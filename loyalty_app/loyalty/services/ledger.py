@@ -214,6 +214,113 @@ def credit(
 	return name
 
 
+def credit_many(
+	credits: list[tuple[str, int]],
+	entry_type: str,
+	voucher: Voucher,
+	*,
+	key_prefix: str,
+	remarks: str | None = None,
+) -> list[str]:
+	"""Post a new lot for each (member, points) as `credit` would one by one, set-based for volume: keyed
+	`{key_prefix}:{member}` (a key already posted is skipped), members not active skipped, webhooks on
+	Points Ledger Entry fired for each entry. A member with points debt goes through `credit`, which
+	settles the debt first from the lot. Returns the entries posted."""
+	members = [member for member, points in credits if points > 0]
+	if not members:
+		return []
+	locked = {
+		row.name: row
+		for row in frappe.db.sql(
+			"select name, status, points_debt from `tabLoyalty Member` where name in %(members)s for update",
+			{"members": members},
+			as_dict=True,
+		)
+	}
+	keys = {member: f"{key_prefix}:{member}" for member in members}
+	posted_keys = set(
+		frappe.db.sql_list(
+			"select idempotency_key from `tabPoints Ledger Entry` where idempotency_key in %(keys)s",
+			{"keys": list(keys.values())},
+		)
+	)
+	posted_at = now_datetime()
+	expiry_date = get_settings().expiry_date(getdate(posted_at))
+	names, rows = [], []
+	for member, points in credits:
+		row = locked.get(member)
+		if points <= 0 or not row or row.status != ACTIVE or keys[member] in posted_keys:
+			continue
+		if row.points_debt:
+			names.append(credit(member, points, entry_type, voucher, key=keys[member], remarks=remarks))
+			continue
+		name = frappe.generate_hash(length=20)
+		names.append(name)
+		rows.append(
+			(
+				name,
+				posted_at,
+				posted_at,
+				frappe.session.user,
+				frappe.session.user,
+				0,
+				member,
+				entry_type,
+				points,
+				posted_at,
+				voucher.company,
+				voucher.doctype,
+				voucher.name,
+				keys[member],
+				expiry_date,
+				points,
+				0,
+				0,
+				0,
+				0,
+				remarks,
+			)
+		)
+	frappe.db.bulk_insert(
+		LEDGER,
+		fields=[
+			"name",
+			"creation",
+			"modified",
+			"owner",
+			"modified_by",
+			"docstatus",
+			"member",
+			"entry_type",
+			"points",
+			"posting_datetime",
+			"company",
+			"voucher_type",
+			"voucher_no",
+			"idempotency_key",
+			"expiry_date",
+			"remaining_points",
+			"debt_points",
+			"settles_debt",
+			"qualifying_points",
+			"qualifying_amount",
+			"remarks",
+		],
+		values=rows,
+	)
+	if rows:
+		frappe.db.sql(
+			"""update `tabLoyalty Member` m join `tabPoints Ledger Entry` e on e.member = m.name
+			set m.points_balance = m.points_balance + e.points, m.lifetime_earned = m.lifetime_earned + e.points
+			where e.name in %(names)s""",
+			{"names": [row[0] for row in rows]},
+		)
+		if webhooks_watch_the_ledger():
+			for row in rows:
+				notify_webhooks(frappe.get_doc(LEDGER, row[0]))
+	return [name for name in names if name]
+
+
 def debit(
 	member: str,
 	points: int,
@@ -488,6 +595,11 @@ def _insert_entry(
 	return entry.name
 
 
+def webhooks_watch_the_ledger() -> bool:
+	"""Whether any enabled Webhook is on Points Ledger Entry (set-based writes notify only then)."""
+	return bool(frappe.cache.get_value("webhooks", get_all_webhooks).get(LEDGER))
+
+
 def notify_webhooks(entry) -> None:
 	"""Frappe Webhooks on Points Ledger Entry (after_insert) see every posting, as for a normal insert."""
 	entry.flags.in_insert = True
@@ -555,7 +667,7 @@ def expire_lots(members: list[str], today: date) -> tuple[int, int, int]:
 	summary = frappe.db.sql(
 		"select count(distinct member), coalesce(sum(lots), 0), coalesce(sum(points), 0) from loyalty_expiry_entry"
 	)[0]
-	if frappe.cache.get_value("webhooks", get_all_webhooks).get("Points Ledger Entry"):
+	if webhooks_watch_the_ledger():
 		for name in frappe.db.sql_list(
 			"select left(sha2(idempotency_key, 256), 20) from loyalty_expiry_entry"
 		):

@@ -134,7 +134,9 @@ def insert_codes(campaign, members: list[str | None]) -> list[str]:
 
 
 def open_code_count(campaign_name: str) -> int:
-	return frappe.db.count("Coupon Code", {"coupon_campaign": campaign_name, "loyalty_member": ("is", "not set")})
+	return frappe.db.count(
+		"Coupon Code", {"coupon_campaign": campaign_name, "loyalty_member": ("is", "not set")}
+	)
 
 
 def generate_open_codes(campaign_name: str, max_chunks: int | None = None) -> int:
