@@ -50,7 +50,7 @@ from loyalty_app.loyalty.services.settings import get_settings
 from loyalty_app.loyalty.services.tiers import all_tiers, qualifying_value
 from loyalty_app.outreach.services import events
 from loyalty_app.rewards.services.coupons import CouponNotAllowedError
-from loyalty_app.rewards.services.redemption import RewardUnavailableError
+from loyalty_app.rewards.services.redemption import RewardUnavailableError, can_take
 from loyalty_app.trust.services.consent import set_consent
 from loyalty_app.trust.services.members import mark_mobile_verified, visible_mobile
 from loyalty_app.trust.services.risk import (
@@ -518,49 +518,33 @@ def reverse(request: ReverseRequest) -> dict:
 	return _transaction_result(txn.name)
 
 
-@endpoint("GET", RewardsQuery, "Active rewards; with a member, whether they can redeem each")
+@endpoint("GET", RewardsQuery, "Active rewards; with a member, whether they can redeem each and why not")
 def rewards(request: RewardsQuery) -> list[dict]:
 	today = getdate()
 	member = _member(request.member) if request.member else None
-	balance = redeemable_points(member) if member else None
-	tier = frappe.db.get_value(MEMBER, member, "tier") if member else None
 	result = []
-	for reward in frappe.get_all(
-		"Loyalty Reward",
-		filters={"active": 1},
-		fields=[
-			"name",
-			"reward_type",
-			"points_cost",
-			"cash_amount",
-			"valid_from",
-			"valid_to",
-			"total_quantity",
-			"redeemed_quantity",
-		],
-		order_by="points_cost asc",
+	for name in frappe.get_all(
+		"Loyalty Reward", filters={"active": 1}, pluck="name", order_by="points_cost asc"
 	):
+		reward = frappe.get_doc("Loyalty Reward", name)
 		if (reward.valid_from and getdate(reward.valid_from) > today) or (
 			reward.valid_to and getdate(reward.valid_to) < today
 		):
 			continue
-		tiers = frappe.get_all("Loyalty Reward Tier", filters={"parent": reward.name}, pluck="tier")
-		left = reward.total_quantity - reward.redeemed_quantity if reward.total_quantity else None
+		answer = can_take(reward, member) if member else None
 		result.append(
 			{
 				"reward": reward.name,
 				"reward_type": reward.reward_type,
 				"points_cost": reward.points_cost,
 				"cash_amount": float(reward.cash_amount or 0),
-				"quantity_left": left,
-				"tiers": tiers,
-				"can_redeem": None
-				if member is None
-				else bool(
-					balance >= reward.points_cost
-					and (not tiers or tier in tiers)
-					and (left is None or left > 0)
-				),
+				"quantity_left": reward.total_quantity - reward.redeemed_quantity
+				if reward.total_quantity
+				else None,
+				"tiers": [row.tier for row in reward.allowed_tiers],
+				"can_redeem": answer.allowed if answer else None,
+				"reason": answer.reason if answer else None,
+				"reason_message": answer.message if answer else None,
 			}
 		)
 	return result
