@@ -147,7 +147,11 @@ class EarnRequest(Request):
 	order_id: Key
 	amount: Money = Field(description="What the member paid in money, in the company currency.")
 	channel: Channel = "Mini-program"
-	order_date: date | None = None
+	order_date: date | None = Field(
+		None,
+		description="When the order was placed (default: now); its points expire as if earned that day. "
+		"An order whose points would already have expired is refused with 422 `order_too_old`.",
+	)
 	lines: list[OrderLine] | None = Field(None, max_length=500, description="For item, group or brand rules.")
 	device_id: str | None = Field(None, max_length=200, description="For the risk rules; stored hashed.")
 	payment_reference: str | None = Field(
@@ -474,6 +478,15 @@ def earn(request: EarnRequest) -> dict:
 	if existing := _replay("Earn", request.order_id, request):
 		return _transaction_result(existing.name)
 	posted_at = get_datetime(request.order_date) if request.order_date else now_datetime()
+	expiry_date = get_settings().expiry_date(getdate(posted_at))
+	if expiry_date and expiry_date < getdate():
+		raise ApiError(
+			422,
+			"order_too_old",
+			_("Points for an order of {0} would have expired on {1}, so it cannot earn points").format(
+				getdate(posted_at), expiry_date
+			),
+		)
 	txn = _new_transaction("Earn", request.order_id, member, request, amount=request.amount, on=posted_at)
 	lines = [
 		Line(item_code=line.item_code, amount=line.amount, item_group=line.item_group, brand=line.brand)

@@ -4,6 +4,7 @@ import frappe
 from frappe.tests.utils import FrappeTestCase
 from frappe.utils import add_days, add_months, getdate, today
 
+from loyalty_app.api import v1
 from loyalty_app.loyalty.services.expiry import expire_points, refresh_expiry_reminders
 from loyalty_app.loyalty.services.ledger import Voucher, debit
 from loyalty_app.loyalty.services.tiers import ensure_tier, review_tiers
@@ -188,3 +189,25 @@ class TestTiers(FrappeTestCase):
 			)
 			review_tiers()
 		self.assertEqual(member_figures(member).tier, silver)
+
+
+class TestBackDatedOrders(FrappeTestCase):
+	def test_an_order_whose_points_would_already_have_expired_is_refused(self):
+		with programme(expiry_months=12):
+			member = make_member()
+			frappe.db.commit()  # nosemgrep: a refused API call rolls back
+			too_old = v1.earn(
+				member=member, order_id=f"_lp-old-{member}", amount=100, order_date=add_months(today(), -13)
+			)
+			refusal = (
+				frappe.local.response.pop("http_status_code"),
+				frappe.local.response.pop("error")["code"],
+			)
+			order_date = add_months(today(), -2)
+			late = v1.earn(member=member, order_id=f"_lp-late-{member}", amount=100, order_date=order_date)
+
+		self.assertIsNone(too_old)
+		self.assertEqual(refusal, (422, "order_too_old"))
+		self.assertEqual(late["points"], 100)
+		(lot,) = ledger(member, entry_type="Earn")
+		self.assertEqual(lot.expiry_date, getdate(add_days(add_months(order_date, 12), -1)))
