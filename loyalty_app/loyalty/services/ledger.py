@@ -675,6 +675,32 @@ def expire_lots(members: list[str], today: date) -> tuple[int, int, int]:
 	return summary[0], int(summary[1]), int(summary[2])
 
 
+POINT_FIGURES = ("points_balance", "lifetime_earned", "lifetime_redeemed", "points_debt")
+
+
+def move_ledger(duplicate: str, survivor: str) -> int:
+	"""A member merge: the duplicate's entries (lots, allocations, history) become the survivor's unchanged
+	and its point figures are added to the survivor's (the duplicate's become 0), both rows locked, so
+	balance = sum of entries = lot remainders − debt holds for both. Returns the entries moved."""
+	frappe.db.sql(
+		"select name from `tabLoyalty Member` where name in %(members)s order by name for update",
+		{"members": (duplicate, survivor)},
+	)
+	frappe.db.sql("update `tabPoints Ledger Entry` set member = %s where member = %s", (survivor, duplicate))
+	moved = frappe.db._cursor.rowcount
+	frappe.db.sql(
+		f"""update `tabLoyalty Member` s join `tabLoyalty Member` d on d.name = %(duplicate)s
+		set {", ".join(f"s.{f} = s.{f} + d.{f}" for f in POINT_FIGURES)}
+		where s.name = %(survivor)s""",
+		{"duplicate": duplicate, "survivor": survivor},
+	)
+	frappe.db.sql(
+		f"update `tabLoyalty Member` set {', '.join(f'{f} = 0' for f in POINT_FIGURES)} where name = %s",
+		duplicate,
+	)
+	return moved
+
+
 def _shift_member(
 	member: str, *, balance: int = 0, earned: int = 0, redeemed: int = 0, debt: int = 0
 ) -> None:
