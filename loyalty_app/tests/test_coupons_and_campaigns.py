@@ -1,10 +1,8 @@
 """Coupon campaigns on ERPNext coupons, and points campaigns with their budgets and abuse checks."""
 
-import json
 import threading
 import time
 from datetime import date
-from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import frappe
 from frappe.tests.utils import FrappeTestCase
@@ -30,6 +28,7 @@ from loyalty_app.tests.utils import (
 	TEA,
 	company,
 	ledger,
+	ledger_webhook,
 	make_invoice,
 	make_member,
 	member_figures,
@@ -82,18 +81,6 @@ def birthday_job_last_ran(day: date | None) -> None:
 			{"doctype": "Loyalty Job Run", "job": BIRTHDAY_JOB, "last_completed_day": day}
 		).insert()
 	frappe.db.commit()  # nosemgrep: the job commits
-
-
-class WebhookReceiver(BaseHTTPRequestHandler):
-	received: list = []
-
-	def do_POST(self):
-		self.received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-		self.send_response(200)
-		self.end_headers()
-
-	def log_message(self, *args):
-		pass
 
 
 def make_points_campaign(name: str, campaign_type: str, **fields) -> str:
@@ -289,9 +276,7 @@ class TestPointsCampaigns(FrappeTestCase):
 
 	def test_a_birthday_bonus_settles_points_debt_and_reaches_webhooks(self):
 		make_birthday_campaign("_LP Debt Birthday", bonus_points=88)
-		server = HTTPServer(("127.0.0.1", 0), WebhookReceiver)
-		threading.Thread(target=server.serve_forever, daemon=True).start()
-		with programme():
+		with programme(), ledger_webhook() as received:
 			member = make_member(birthday="1990-06-15")
 			make_invoice(member, [(TEA, 1, 100)])
 			(lot,) = ledger(member, entry_type="Earn")
@@ -304,27 +289,8 @@ class TestPointsCampaigns(FrappeTestCase):
 				block_shortfall=False,
 			)
 			before = member_figures(member)
-			webhook = frappe.get_doc(
-				{
-					"doctype": "Webhook",
-					"__newname": f"_LP birthday bonuses of {member}",
-					"webhook_doctype": "Points Ledger Entry",
-					"webhook_docevent": "after_insert",
-					"condition": f"doc.member == '{member}'",
-					"request_url": f"http://127.0.0.1:{server.server_port}/loyalty-events",
-					"request_method": "POST",
-					"request_structure": "JSON",
-					"webhook_json": '{"entry": "{{ doc.name }}", "entry_type": "{{ doc.entry_type }}", "points": {{ doc.points }}}',
-					"enabled": 1,
-				}
-			).insert()
 			birthday_job_last_ran(date(2027, 6, 14))
-			try:
-				post_birthday_bonuses(date(2027, 6, 15))
-			finally:
-				server.shutdown()
-				frappe.delete_doc("Webhook", webhook.name)
-				frappe.db.commit()  # nosemgrep: the webhook must not outlive the test
+			post_birthday_bonuses(date(2027, 6, 15))
 		after = member_figures(member)
 		(bonus,) = ledger(member, entry_type="Bonus")
 		self.assertEqual((before.points_debt, after.points_debt), (100, 12))
@@ -335,7 +301,7 @@ class TestPointsCampaigns(FrappeTestCase):
 			),
 			(-88, "_LP Debt Birthday"),
 		)
-		self.assertIn({"entry": bonus.name, "entry_type": "Bonus", "points": 88}, WebhookReceiver.received)
+		self.assertIn({"entry": bonus.name, "entry_type": "Bonus", "points": 88}, received)
 		self.assertTrue(frappe.db.exists("Webhook Request Log", {"reference_document": bonus.name}))
 
 	def test_campaign_budget_holds_under_two_concurrent_sessions(self):

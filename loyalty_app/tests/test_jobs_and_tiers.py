@@ -6,12 +6,14 @@ from frappe.utils import add_days, add_months, getdate, today
 
 from loyalty_app.api import v1
 from loyalty_app.loyalty.services.expiry import expire_points, refresh_expiry_reminders
-from loyalty_app.loyalty.services.ledger import Voucher, debit
+from loyalty_app.loyalty.services.ledger import Voucher, credit, debit
 from loyalty_app.loyalty.services.tiers import ensure_tier, review_tiers
 from loyalty_app.tests.utils import (
 	TEA,
 	assert_ledger_consistent,
+	company,
 	ledger,
+	ledger_webhook,
 	make_invoice,
 	make_member,
 	member_figures,
@@ -62,6 +64,36 @@ class TestExpiry(FrappeTestCase):
 		self.assertEqual([lot.points for lot in lots], [50, 30])
 		self.assertGreaterEqual(first["points"], 80)
 		self.assertEqual(again, {"members": 0, "lots": 0, "points": 0})
+		assert_ledger_consistent(self, member)
+
+	def test_expiry_entries_carry_the_company_of_their_lots_and_reach_webhooks(self):
+		member = make_member()
+		with programme(expiry_months=12), ledger_webhook() as received:
+			make_invoice(member, [(TEA, 1, 70)])
+			bonus = credit(member, 30, "Bonus", Voucher("Loyalty Member", member), key=f"_lp-nc-{member}")
+			expire_points(add_months(today(), 13))
+		expiries = {
+			entry.company: (
+				entry.points,
+				set(frappe.get_all("Points Ledger Allocation", {"parent": entry.name}, pluck="lot")),
+			)
+			for entry in frappe.get_all(
+				"Points Ledger Entry",
+				{"member": member, "entry_type": "Expire"},
+				["name", "points", "company"],
+			)
+		}
+		invoice_lot = ledger(member, entry_type="Earn")[0].name
+		self.assertEqual(expiries, {company(): (-70, {invoice_lot}), None: (-30, {bonus})})
+		expired = {row["entry"] for row in received if row["entry_type"] == "Expire"}
+		self.assertEqual(
+			expired,
+			set(
+				frappe.get_all(
+					"Points Ledger Entry", {"member": member, "entry_type": "Expire"}, pluck="name"
+				)
+			),
+		)
 		assert_ledger_consistent(self, member)
 
 	def test_points_are_spendable_on_their_expiry_date_and_expire_the_day_after(self):

@@ -320,6 +320,18 @@ class TestChannelsAndTriggers(OutreachTestCase):
 		self.assertEqual(len(logs(template="Points Expiring", member=expiring)), 1)
 		self.assertEqual(logs(template="Birthday", member=expiring), [])
 
+	def test_an_expiring_message_missed_on_its_day_is_sent_by_the_next_run(self):
+		today = getdate("2030-05-06")
+		expiring = tagged_member(self.tag)
+		frappe.db.set_value(
+			"Loyalty Member", expiring, {"points_expiring_soon": 40, "next_points_expiry": add_days(today, 5)}
+		)
+		frappe.db.set_value("Message Template", "Points Expiring", "automatic", 1)
+		with change_settings("Outreach Settings", {"expiry_notice_days": 7}):
+			triggers.queue_daily(today)  # the runs of the two days before were missed
+			triggers.queue_daily(add_days(today, 1))
+		self.assertEqual(len(logs(template="Points Expiring", member=expiring)), 1)
+
 	def test_tier_up_message_about_the_new_tier(self):
 		member = tagged_member(self.tag, message_language="en")
 		tier = ensure_tier("_LP Reach Gold", rank=90, entry=100_000)

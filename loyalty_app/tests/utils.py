@@ -1,7 +1,10 @@
 """Test data for the Frappe tests: members, items, invoices and the ledger invariants they must keep."""
 
+import json
 import random
+import threading
 from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import frappe
 from erpnext import get_default_company
@@ -259,3 +262,44 @@ def as_user(user: str):
 		yield
 	finally:
 		frappe.set_user(previous)
+
+
+@contextmanager
+def ledger_webhook():
+	"""A real Frappe Webhook on Points Ledger Entry (after_insert) posting to a local receiver; yields the
+	list of bodies received (entry, entry_type, points). The webhook is removed (and committed) after."""
+	received = []
+
+	class Receiver(BaseHTTPRequestHandler):
+		def do_POST(self):
+			received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+			self.send_response(200)
+			self.end_headers()
+
+		def log_message(self, *args):
+			pass
+
+	server = HTTPServer(("127.0.0.1", 0), Receiver)
+	threading.Thread(target=server.serve_forever, daemon=True).start()
+	webhook = frappe.get_doc(
+		{
+			"doctype": "Webhook",
+			"__newname": f"_LP ledger webhook {frappe.generate_hash(length=8)}",
+			"webhook_doctype": "Points Ledger Entry",
+			"webhook_docevent": "after_insert",
+			"request_url": f"http://127.0.0.1:{server.server_port}/loyalty-events",
+			"request_method": "POST",
+			"request_structure": "JSON",
+			"webhook_json": '{"entry": "{{ doc.name }}", "entry_type": "{{ doc.entry_type }}", '
+			'"points": {{ doc.points }}}',
+			"enabled": 1,
+		}
+	).insert(ignore_permissions=True)
+	try:
+		yield received
+	finally:
+		frappe.db.commit()  # nosemgrep: delivers what is queued while the webhook and receiver exist
+		server.shutdown()
+		frappe.delete_doc("Webhook", webhook.name, ignore_permissions=True)
+		frappe.cache.delete_value("webhooks")
+		frappe.db.commit()  # nosemgrep: the webhook must not outlive the test

@@ -2,11 +2,13 @@
 
 import re
 import secrets
+from datetime import date
 
 import frappe
 import phonenumbers
 from frappe import _
 
+from loyalty_app.engine.birthdays import celebrated_birthdays
 from loyalty_app.loyalty.services.settings import get_settings
 
 MEMBER = "Loyalty Member"
@@ -98,3 +100,13 @@ def new_referral_code() -> str:
 		code = "".join(secrets.choice(REFERRAL_ALPHABET) for _ in range(8))
 		if not frappe.db.exists(MEMBER, {"referral_code": code}):
 			return code
+
+
+def birthday_condition(day: date, *, whole_month: bool = False) -> str:
+	"""SQL on `m` (Loyalty Member): members whose birthday `day` celebrates (their month, if `whole_month`)."""
+	if whole_month:
+		return f"month(m.birthday) = {day.month:d}"
+	return " or ".join(
+		f"(month(m.birthday) = {month:d} and day(m.birthday) = {dom:d})"
+		for month, dom in celebrated_birthdays(day)
+	)

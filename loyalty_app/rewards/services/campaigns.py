@@ -13,10 +13,10 @@ import frappe
 from frappe import _
 from frappe.utils import getdate
 
-from loyalty_app.engine.birthdays import celebrated_birthdays
 from loyalty_app.engine.points import to_points
 from loyalty_app.loyalty.services.job_runs import catch_up
 from loyalty_app.loyalty.services.ledger import Voucher, credit, credit_many, entry_by_key
+from loyalty_app.loyalty.services.members import birthday_condition
 from loyalty_app.loyalty.services.settings import get_settings
 from loyalty_app.utils import drop_cached
 
@@ -230,14 +230,9 @@ def post_birthday_bonuses_on(day: date) -> int:
 		if room <= 0:
 			continue
 		key_prefix = f"birthday:{campaign.name}:{day.year}"
-		birthdays = [(day.month, None)] if in_month else celebrated_birthdays(day)
-		on_birthday = " or ".join(
-			f"(month(m.birthday) = {month:d}" + (f" and day(m.birthday) = {dom:d})" if dom else ")")
-			for month, dom in birthdays
-		)
 		members = frappe.db.sql_list(
 			f"""select m.name from `tabLoyalty Member` m
-			where m.status = 'Active' and m.birthday is not null and ({on_birthday})
+			where m.status = 'Active' and m.birthday is not null and ({birthday_condition(day, whole_month=in_month)})
 				and (%(stage)s = '' or m.lifecycle_stage = %(stage)s) and (%(segment)s = '' or m.rfm_segment = %(segment)s)
 				and not exists (select 1 from `tabPoints Ledger Entry` e
 					where e.idempotency_key = concat(%(key_prefix)s, ':', m.name))
