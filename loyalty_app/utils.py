@@ -5,6 +5,9 @@ from functools import partial
 import frappe
 from frappe import _
 
+# The columns every row of a DocType table has, first in a set-based insert (frappe.db.bulk_insert).
+STANDARD_COLUMNS = ("name", "creation", "modified", "owner", "modified_by", "docstatus")
+
 
 def drop_cached(key: str) -> None:
 	"""Forget a cached value after what it caches changed; again if that change's transaction rolls back,

@@ -1,10 +1,7 @@
 """Test data for the Frappe tests: members, items, invoices and the ledger invariants they must keep."""
 
-import json
 import random
-import threading
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import frappe
 from erpnext import get_default_company
@@ -16,6 +13,7 @@ from loyalty_app.loyalty.doctype.membership_tier.membership_tier import clear_ti
 from loyalty_app.loyalty.services.members import enrol
 from loyalty_app.loyalty.services.sales import ensure_points_mode_of_payment
 from loyalty_app.loyalty.services.settings import get_settings
+from loyalty_app.tests.webhook_receiver import serve
 
 ITEM_GROUP_TEA = "_LP Tea"
 ITEM_GROUP_GIFT_CARDS = "_LP Gift Cards"
@@ -268,19 +266,7 @@ def as_user(user: str):
 def ledger_webhook():
 	"""A real Frappe Webhook on Points Ledger Entry (after_insert) posting to a local receiver; yields the
 	list of bodies received (entry, entry_type, points). The webhook is removed (and committed) after."""
-	received = []
-
-	class Receiver(BaseHTTPRequestHandler):
-		def do_POST(self):
-			received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-			self.send_response(200)
-			self.end_headers()
-
-		def log_message(self, *args):
-			pass
-
-	server = HTTPServer(("127.0.0.1", 0), Receiver)
-	threading.Thread(target=server.serve_forever, daemon=True).start()
+	server, received = serve()
 	webhook = frappe.get_doc(
 		{
 			"doctype": "Webhook",

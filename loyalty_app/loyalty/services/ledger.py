@@ -24,6 +24,7 @@ from frappe.utils import getdate, now_datetime
 from loyalty_app.engine.fifo import Allocation, InsufficientPoints, Lot, allocate, available_points
 from loyalty_app.engine.points import apply_daily_cap
 from loyalty_app.loyalty.services.settings import get_settings
+from loyalty_app.utils import STANDARD_COLUMNS
 
 LEDGER = "Points Ledger Entry"
 MEMBER = "Loyalty Member"
@@ -284,12 +285,7 @@ def credit_many(
 	frappe.db.bulk_insert(
 		LEDGER,
 		fields=[
-			"name",
-			"creation",
-			"modified",
-			"owner",
-			"modified_by",
-			"docstatus",
+			*STANDARD_COLUMNS,
 			"member",
 			"entry_type",
 			"points",

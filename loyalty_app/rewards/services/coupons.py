@@ -21,7 +21,7 @@ from frappe.utils import add_days, getdate, now_datetime, today
 from frappe.utils.background_jobs import is_job_enqueued
 
 from loyalty_app.insight.services.segments import member_segment
-from loyalty_app.utils import save_kept_document
+from loyalty_app.utils import STANDARD_COLUMNS, save_kept_document
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 GENERATION_CHUNK = 1000
@@ -89,12 +89,7 @@ def insert_codes(campaign, members: list[str | None]) -> list[str]:
 	frappe.db.bulk_insert(
 		"Coupon Code",
 		fields=[
-			"name",
-			"creation",
-			"modified",
-			"owner",
-			"modified_by",
-			"docstatus",
+			*STANDARD_COLUMNS,
 			"coupon_name",
 			"coupon_code",
 			"coupon_type",
