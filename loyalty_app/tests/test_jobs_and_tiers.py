@@ -5,6 +5,7 @@ from frappe.tests.utils import FrappeTestCase
 from frappe.utils import add_days, add_months, getdate, today
 
 from loyalty_app.api import v1
+from loyalty_app.loyalty.services.audit import find_breaks
 from loyalty_app.loyalty.services.expiry import expire_points, refresh_expiry_reminders
 from loyalty_app.loyalty.services.ledger import Voucher, credit, debit
 from loyalty_app.loyalty.services.tiers import ensure_tier, review_tiers
@@ -95,6 +96,7 @@ class TestExpiry(FrappeTestCase):
 			),
 		)
 		assert_ledger_consistent(self, member)
+		self.assertEqual([b for b in find_breaks() if b.member == member], [])
 
 	def test_points_are_spendable_on_their_expiry_date_and_expire_the_day_after(self):
 		member = make_member()
