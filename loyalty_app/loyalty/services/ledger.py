@@ -706,3 +706,142 @@ def _shift_member(
 		points_debt = points_debt + %s where name = %s""",
 		(balance, earned, redeemed, debt, member),
 	)
+
+
+def ledger_has_webhooks() -> bool:
+	return bool(frappe.cache.get_value("webhooks", get_all_webhooks).get(LEDGER))
+
+
+def post_opening_balances(voucher: Voucher, lots_query: str, figures_query: str, params: dict) -> int:
+	"""Opening balances brought from another system, set-based: an Import lot per row of `lots_query`.
+
+	`lots_query` selects (member, points, expiry_date, idempotency_key), one row per lot;
+	`figures_query` selects (member, lifetime_earned, lifetime_redeemed), one row per member: the lifetime
+	figures as the old system recorded them, added to the member's. The members are locked here and must
+	owe no points debt (an opening balance is for a member new to the ledger). A key already in the ledger
+	is refused by its unique index, so the caller's transaction posts each lot once. Returns points posted.
+	"""
+	values = _bulk_values(
+		voucher, params, _("Opening balance from {0} {1}").format(_(voucher.doctype), voucher.name)
+	)
+	_lock_members_without_debt(figures_query, values)
+	frappe.db.sql(
+		f"""insert into `tabPoints Ledger Entry` (name, creation, modified, owner, modified_by, docstatus,
+			member, entry_type, points, posting_datetime, company, voucher_type, voucher_no, idempotency_key,
+			expiry_date, remaining_points, debt_points, settles_debt, qualifying_points, qualifying_amount,
+			remarks)
+		select left(sha2(lot.idempotency_key, 256), 20), %(now)s, %(now)s, %(user)s, %(user)s, 0,
+			lot.member, 'Import', lot.points, %(now)s, %(company)s, %(voucher_type)s, %(voucher_no)s,
+			lot.idempotency_key, lot.expiry_date, lot.points, 0, 0, 0, 0, %(remarks)s
+		from ({lots_query}) lot where lot.points > 0""",
+		values,
+	)
+	frappe.db.sql(
+		f"""update `tabLoyalty Member` m join ({figures_query}) f on f.member = m.name
+		left join (select member, sum(points) as points from ({lots_query}) lot group by member) lots
+			on lots.member = m.name
+		set m.points_balance = m.points_balance + coalesce(lots.points, 0),
+			m.lifetime_earned = m.lifetime_earned + f.lifetime_earned,
+			m.lifetime_redeemed = m.lifetime_redeemed + f.lifetime_redeemed""",
+		values,
+	)
+	_notify_bulk(
+		f"select left(sha2(idempotency_key, 256), 20) from ({lots_query}) lot where lot.points > 0", values
+	)
+	return int(
+		frappe.db.sql(
+			f"select coalesce(sum(points), 0) from ({lots_query}) lot where lot.points > 0", values
+		)[0][0]
+	)
+
+
+def reverse_opening_balances(voucher: Voucher, figures_query: str, params: dict) -> int:
+	"""Take back, set-based, the opening balances `voucher` posted for the members of `figures_query`.
+
+	Each of the voucher's Import lots of those members is emptied by a Reverse entry (keyed like
+	`reverse_voucher`'s, so nothing is reversed twice) and the lifetime figures the opening added are
+	taken off again. The caller has checked that none of these points were spent. Returns points taken back.
+	"""
+	values = _bulk_values(voucher, params, _("Cancels {0} {1}").format(_(voucher.doctype), voucher.name))
+	_lock_members_without_debt(figures_query, values)
+	lots = f"""select lot.name, lot.member, lot.remaining_points, lot.company, concat('reverse:', lot.name) as idempotency_key
+		from `tabPoints Ledger Entry` lot join ({figures_query}) f on f.member = lot.member
+		where lot.voucher_type = %(voucher_type)s and lot.voucher_no = %(voucher_no)s
+			and lot.entry_type = 'Import' and lot.remaining_points > 0"""
+	taken = int(frappe.db.sql(f"select coalesce(sum(remaining_points), 0) from ({lots}) lot", values)[0][0])
+	frappe.db.sql(
+		f"""insert into `tabPoints Ledger Entry` (name, creation, modified, owner, modified_by, docstatus,
+			member, entry_type, points, posting_datetime, company, voucher_type, voucher_no, reverses_entry,
+			idempotency_key, remaining_points, debt_points, settles_debt, qualifying_points, qualifying_amount,
+			remarks)
+		select left(sha2(lot.idempotency_key, 256), 20), %(now)s, %(now)s, %(user)s, %(user)s, 0,
+			lot.member, 'Reverse', -lot.remaining_points, %(now)s, lot.company, %(voucher_type)s,
+			%(voucher_no)s, lot.name, lot.idempotency_key, 0, 0, 0, 0, 0, %(remarks)s
+		from ({lots}) lot""",
+		values,
+	)
+	frappe.db.sql(
+		f"""insert into `tabPoints Ledger Allocation` (name, creation, modified, owner, modified_by, docstatus,
+			parent, parenttype, parentfield, idx, lot, points)
+		select left(sha2(concat(lot.idempotency_key, ':allocation'), 256), 20), %(now)s, %(now)s, %(user)s,
+			%(user)s, 0, left(sha2(lot.idempotency_key, 256), 20), 'Points Ledger Entry', 'allocations', 1,
+			lot.name, lot.remaining_points
+		from ({lots}) lot""",
+		values,
+	)
+	frappe.db.sql(
+		f"""update `tabLoyalty Member` m join ({figures_query}) f on f.member = m.name
+		left join (select member, sum(remaining_points) as points from ({lots}) lot group by member) lots
+			on lots.member = m.name
+		set m.points_balance = m.points_balance - coalesce(lots.points, 0),
+			m.lifetime_earned = m.lifetime_earned - f.lifetime_earned,
+			m.lifetime_redeemed = m.lifetime_redeemed - f.lifetime_redeemed""",
+		values,
+	)
+	frappe.db.sql(
+		f"""update `tabPoints Ledger Entry` lot join ({figures_query}) f on f.member = lot.member
+		set lot.remaining_points = 0
+		where lot.voucher_type = %(voucher_type)s and lot.voucher_no = %(voucher_no)s
+			and lot.entry_type = 'Import' and lot.remaining_points > 0""",
+		values,
+	)
+	_notify_bulk(
+		f"""select e.name from `tabPoints Ledger Entry` e join ({figures_query}) f on f.member = e.member
+		where e.voucher_type = %(voucher_type)s and e.voucher_no = %(voucher_no)s and e.entry_type = 'Reverse'
+			and e.creation = %(now)s""",
+		values,
+	)
+	return taken
+
+
+def _bulk_values(voucher: Voucher, params: dict, remarks: str) -> dict:
+	return {
+		**params,
+		"now": now_datetime(),
+		"user": frappe.session.user,
+		"voucher_type": voucher.doctype,
+		"voucher_no": voucher.name,
+		"company": voucher.company,
+		"remarks": remarks,
+	}
+
+
+def _lock_members_without_debt(figures_query: str, values: dict) -> None:
+	rows = frappe.db.sql(
+		f"""select m.name, m.points_debt from `tabLoyalty Member` m join ({figures_query}) f on f.member = m.name
+		order by m.name for update""",
+		values,
+	)
+	if indebted := [name for name, debt in rows if debt]:
+		frappe.throw(
+			_("Opening balances are for members without points debt; {0} owe points").format(
+				", ".join(indebted[:10])
+			)
+		)
+
+
+def _notify_bulk(entries_query: str, values: dict) -> None:
+	"""Webhooks on Points Ledger Entry see bulk postings too; without one nothing is loaded."""
+	if ledger_has_webhooks():
+		for name in frappe.db.sql_list(entries_query, values):
+			notify_webhooks(frappe.get_doc(LEDGER, name))

@@ -23,7 +23,7 @@ class InvalidMobileError(frappe.ValidationError):
 def normalize_mobile(raw: str, region: str | None = None) -> str:
 	"""A mobile number in E.164 form (+8613800138000); numbers without + are read in `region`."""
 	text = (raw or "").strip()
-	if not (mobile := _parse_mobile(text, region)):
+	if not (mobile := parse_mobile(text, region)):
 		frappe.throw(_("{0} is not a valid mobile number").format(frappe.bold(text)), InvalidMobileError)
 	return mobile
 
@@ -31,10 +31,10 @@ def normalize_mobile(raw: str, region: str | None = None) -> str:
 def mobile_in(query: str | None) -> str | None:
 	"""The search text as a mobile number in E.164 form when it is one, else None (no error shown)."""
 	text = (query or "").strip()
-	return _parse_mobile(text) if MOBILE_LIKE.match(text) else None
+	return parse_mobile(text) if MOBILE_LIKE.match(text) else None
 
 
-def _parse_mobile(text: str, region: str | None = None) -> str | None:
+def parse_mobile(text: str, region: str | None = None) -> str | None:
 	try:
 		number = phonenumbers.parse(text, region or get_settings().mobile_region)
 	except phonenumbers.NumberParseException:

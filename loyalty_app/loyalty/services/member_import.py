@@ -1,0 +1,598 @@
+"""Moving members in from another system: a Loyalty Import Batch and its staging rows.
+
+Rows arrive through Frappe's Data Import (one Loyalty Import Row insert each) or, for large files,
+`import_file` (bench execute), which checks each line and bulk-inserts the rows. Each row is checked on its
+own when it arrives (`checked_values`); `validate_batch` then checks what needs the whole file or the
+database, set-based: a code or mobile twice in the file, a mobile that already belongs to a member, an
+unknown tier, a lot that has expired since. A row whose external member code is already on a member is
+"Already imported": importing the same file (or the same codes) again creates nothing twice.
+
+`import_batch` writes the valid rows set-based, in chunks of rows, one transaction each (restartable: a
+rerun picks up the rows still valid): member names from the member naming series, an ERPNext Customer
+found by the normalised mobile or created, the members, their consents, and through the ledger service
+an Import lot per lot in the file whose voucher is the batch. `rollback_batch` undoes a batch as a whole
+while none of its points has been spent and its members have done nothing else.
+"""
+
+import csv
+import json
+from dataclasses import dataclass
+from datetime import date
+
+import frappe
+from frappe import _
+from frappe.utils import getdate, now_datetime
+
+from loyalty_app.engine.member_import import parse_row
+from loyalty_app.engine.privacy import mask_mobile
+from loyalty_app.loyalty.services import ledger
+from loyalty_app.loyalty.services.members import parse_mobile
+from loyalty_app.loyalty.services.settings import get_settings
+
+BATCH = "Loyalty Import Batch"
+ROW = "Loyalty Import Row"
+MEMBER = "Loyalty Member"
+ALL_OR_NOTHING = "All or nothing"
+IMPORT_CHUNK = 20_000
+LOAD_CHUNK = 10_000
+MEMBER_SERIES = "LM-"
+MEMBER_SERIES_DIGITS = 5
+REFERRAL_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+ERROR_SUMMARY_ROWS = 200
+# Records the app derives for every member by itself: they are not activity that keeps a batch in place.
+DERIVED_RECORDS = {ROW, "Member Consent", "Lifecycle Stage Change", "Member Tier Change", ledger.LEDGER}
+RAW_FIELDS = (
+	"external_member_code",
+	"member_name",
+	"mobile_no",
+	"email",
+	"birthday",
+	"tier",
+	"lots",
+	"lifetime_earned",
+	"lifetime_redeemed",
+	"total_spend",
+	"purchase_count",
+	"first_purchase_date",
+	"last_purchase_date",
+	"join_date",
+	"marketing_consent",
+	"data_processing_consent",
+)
+
+
+class ImportRefusedError(frappe.ValidationError):
+	pass
+
+
+@dataclass(frozen=True)
+class RowContext:
+	"""What checking a row depends on besides the row: the day, the programme's expiry, the mobile region."""
+
+	today: date
+	default_expiry: date | None
+	region: str | None
+
+	@classmethod
+	def now(cls) -> "RowContext":
+		today = getdate()
+		settings = get_settings()
+		return cls(today, settings.expiry_date(today), settings.mobile_region)
+
+
+def problem_message(code: str, args: tuple) -> str:
+	labels = {
+		"birthday": _("Birthday"),
+		"join_date": _("Join Date"),
+		"first_purchase_date": _("First Purchase Date"),
+		"last_purchase_date": _("Last Purchase Date"),
+		"lifetime_earned": _("Lifetime Earned"),
+		"lifetime_redeemed": _("Lifetime Redeemed"),
+		"total_spend": _("Total Spend"),
+		"purchase_count": _("Purchase Count"),
+		"marketing_consent": _("Marketing Consent"),
+		"data_processing_consent": _("Data Processing Consent"),
+		"lots": _("Points Lots"),
+	}
+	args = tuple(labels.get(arg, arg) if isinstance(arg, str) else arg for arg in args)
+	messages = {
+		"missing_code": _("External member code is missing"),
+		"missing_name": _("Member name is missing"),
+		"bad_mobile": _("{0} is not a valid mobile number"),
+		"bad_lot": _("{0} is not a points lot (write points:YYYY-MM-DD, lots separated by ;)"),
+		"negative_points": _("Points cannot be negative: {0}"),
+		"expired_lot": _("A lot of {0} points expired on {1}, before today"),
+		"bad_date": _("{0}: {1} is not a date (write YYYY-MM-DD)"),
+		"future_date": _("{0}: {1} is in the future"),
+		"bad_count": _("{0}: {1} is not a whole number of zero or more"),
+		"bad_amount": _("{0}: {1} is not an amount of zero or more"),
+		"bad_consent": _("{0}: {1} is not yes or no"),
+		"earned_below_balance": _("Lifetime earned {0} is less than the points balance {1}"),
+		"purchase_dates_reversed": _("First purchase {0} is after the last purchase {1}"),
+	}
+	return messages[code].format(*args)
+
+
+def checked_values(raw: dict, context: RowContext) -> dict:
+	"""One row checked on its own: its typed values, its status and its errors (nothing else is read)."""
+	parsed = parse_row({field: raw.get(field) for field in RAW_FIELDS}, context.today, context.default_expiry)
+	problems = [problem_message(code, args) for code, args in parsed.problems]
+	mobile = parse_mobile((raw.get("mobile_no") or "").strip(), context.region)
+	if not mobile:
+		problems.insert(0, problem_message("bad_mobile", ((raw.get("mobile_no") or "").strip(),)))
+	errors = "\n".join(problems)
+	return {
+		"status": "Error" if errors else "Valid",
+		"row_errors": errors,
+		"errors": errors,
+		"mobile_e164": mobile,
+		"mobile_masked": mask_mobile(mobile),
+		"lots_json": json.dumps(
+			[
+				{"points": lot.points, "expiry": lot.expiry_date and str(lot.expiry_date)}
+				for lot in parsed.lots
+			]
+		),
+		"points": parsed.points,
+		"earliest_expiry": parsed.earliest_expiry,
+		"birthday_on": parsed.birthday,
+		"join_on": parsed.join_date,
+		"first_purchase_on": parsed.first_purchase_date,
+		"last_purchase_on": parsed.last_purchase_date,
+		"earned": parsed.lifetime_earned,
+		"redeemed": parsed.lifetime_redeemed,
+		"spend": parsed.total_spend,
+		"purchases": parsed.purchase_count,
+		"marketing": int(parsed.marketing_consent),
+		"data_processing": int(parsed.data_processing_consent),
+	}
+
+
+def import_file(
+	path: str, title: str | None = None, import_mode: str = "Valid rows", company: str | None = None
+) -> dict:
+	"""Import a CSV file of members (bench execute): a new batch, its rows loaded, checked and imported.
+
+	The header names the columns by field name (external_member_code, member_name, mobile_no, ...) or by
+	their labels in the Data Import template. Returns the batch's counts (bench execute prints them).
+	"""
+	batch = frappe.get_doc(
+		{
+			"doctype": BATCH,
+			"title": title or path.rsplit("/", 1)[-1],
+			"import_mode": import_mode,
+			"company": company,
+		}
+	).insert()
+	frappe.db.commit()  # nosemgrep: the batch must exist before its rows are loaded in chunks
+	load_file(batch.name, path)
+	import_batch(batch.name)
+	return {"batch": batch.name, **batch_counts(batch.name)}
+
+
+def load_file(batch: str, path: str) -> int:
+	"""Check every line of a CSV file and bulk-insert it as the batch's rows (named batch-line, so loading
+	the same file into the batch again adds nothing). Returns the number of rows read."""
+	context = RowContext.now()
+	by_label = {_field_label(field): field for field in RAW_FIELDS} | {field: field for field in RAW_FIELDS}
+	now, user = now_datetime(), frappe.session.user
+	fields = None
+	count = 0
+	with open(path, newline="", encoding="utf-8-sig") as file:
+		reader = csv.DictReader(file)
+		columns = {name: by_label.get((name or "").strip()) for name in reader.fieldnames or []}
+		rows = []
+		for row_no, line in enumerate(reader, start=1):
+			raw = {columns[name]: value for name, value in line.items() if columns.get(name)}
+			values = {field: (raw.get(field) or "").strip() or None for field in RAW_FIELDS}
+			values |= checked_values(raw, context)
+			record = {
+				"name": f"{batch}-{row_no}",
+				"creation": now,
+				"modified": now,
+				"owner": user,
+				"modified_by": user,
+				"batch": batch,
+				"row_no": row_no,
+				**values,
+			}
+			fields = fields or list(record)
+			rows.append([record[field] for field in fields])
+			count += 1
+			if len(rows) >= LOAD_CHUNK:
+				frappe.db.bulk_insert(ROW, fields, rows, ignore_duplicates=True)
+				frappe.db.commit()  # nosemgrep: a large file is loaded in chunks
+				rows = []
+		if rows:
+			frappe.db.bulk_insert(ROW, fields, rows, ignore_duplicates=True)
+	frappe.db.commit()  # nosemgrep: the loaded rows are kept for checking and import
+	return count
+
+
+def _field_label(fieldname: str) -> str:
+	return frappe.get_meta(ROW).get_label(fieldname)
+
+
+def validate_batch(batch: str) -> dict:
+	"""Checks that need the whole file or the database, set-based, on every row not yet imported."""
+	params = {
+		"batch": batch,
+		"today": getdate(),
+		"already": _("Already imported as member {0}"),
+		"code_twice": _("External member code {0} is on rows {1}"),
+		"mobile_twice": _("Mobile number {0} is on rows {1}"),
+		"mobile_taken": _("Mobile number {0} already belongs to member {1}"),
+		"unknown_tier": _("Membership Tier {0} does not exist"),
+		"expired": _("A lot expired on {0}, before today"),
+	}
+	open_rows = "r.batch = %(batch)s and r.status in ('Valid', 'Error', 'Already imported')"
+	add_error = "r.status = 'Error', r.errors = concat_ws('\\n', nullif(r.errors, ''), {message})"
+	statements = [
+		f"""update `tabLoyalty Import Row` r
+		set r.status = if(coalesce(r.row_errors, '') = '', 'Valid', 'Error'), r.errors = r.row_errors,
+			r.member = null, r.tier_link = null
+		where {open_rows}""",
+		f"""update `tabLoyalty Import Row` r join `tabLoyalty Member` m on m.external_member_code = r.external_member_code
+		set r.status = 'Already imported', r.member = m.name, r.errors = replace(%(already)s, '{{0}}', m.name)
+		where {open_rows}""",
+		_duplicates_in_file("external_member_code", "code_twice", open_rows, add_error),
+		_duplicates_in_file("mobile_e164", "mobile_twice", open_rows, add_error),
+		f"""update `tabLoyalty Import Row` r join `tabLoyalty Member` m on m.mobile_no = r.mobile_e164
+		set {add_error.format(message="replace(replace(%(mobile_taken)s, '{0}', r.mobile_e164), '{1}', m.name)")}
+		where {open_rows} and r.status <> 'Already imported'""",
+		f"""update `tabLoyalty Import Row` r left join `tabMembership Tier` t on t.name = r.tier
+		set r.tier_link = t.name, r.status = if(t.name is null, 'Error', r.status),
+			r.errors = if(t.name is null, concat_ws('\\n', nullif(r.errors, ''), replace(%(unknown_tier)s, '{{0}}', r.tier)), r.errors)
+		where {open_rows} and r.status <> 'Already imported' and coalesce(r.tier, '') <> ''""",
+		f"""update `tabLoyalty Import Row` r
+		set {add_error.format(message="replace(%(expired)s, '{0}', r.earliest_expiry)")}
+		where {open_rows} and r.status <> 'Already imported' and r.earliest_expiry < %(today)s""",
+	]
+	for statement in statements:
+		frappe.db.sql(statement, params)
+	return refresh_counts(batch)
+
+
+def _duplicates_in_file(fieldname: str, message: str, open_rows: str, add_error: str) -> str:
+	"""Every row sharing the value with another open row of the batch is an error: no row is preferred."""
+	return f"""update `tabLoyalty Import Row` r join (
+			select {fieldname} as value, group_concat(row_no order by row_no separator ', ') as row_nos
+			from `tabLoyalty Import Row` r where {open_rows} and r.status <> 'Already imported'
+				and coalesce({fieldname}, '') <> ''
+			group by {fieldname} having count(*) > 1
+		) twice on twice.value = r.{fieldname}
+		set {add_error.format(message=f"replace(replace(%({message})s, '{{0}}', twice.value), '{{1}}', twice.row_nos)")}
+		where {open_rows} and r.status <> 'Already imported'"""
+
+
+def import_batch(batch: str) -> dict:
+	"""Import the batch's valid rows set-based, one transaction per chunk of rows."""
+	doc = frappe.get_doc(BATCH, batch)
+	if doc.status == "Rolled Back":
+		frappe.throw(
+			_("Import batch {0} was rolled back; start a new batch").format(batch), ImportRefusedError
+		)
+	counts = validate_batch(batch)
+	if doc.import_mode == ALL_OR_NOTHING and counts["error_rows"]:
+		frappe.throw(
+			_("{0} rows have errors and the batch imports all or nothing: nothing was imported").format(
+				counts["error_rows"]
+			),
+			ImportRefusedError,
+		)
+	_link_existing_customers(batch)
+	frappe.db.commit()  # nosemgrep: the checks' results are kept; the import proceeds in chunks
+	selling = frappe.get_cached_doc("Selling Settings")
+	settings = get_settings()
+	params = {
+		"batch": batch,
+		"now": now_datetime(),
+		"today": getdate(),
+		"user": frappe.session.user,
+		"customer_group": selling.customer_group or frappe.db.get_value("Customer Group", {"is_group": 0}),
+		"territory": selling.territory or frappe.db.get_value("Territory", {"is_group": 0}),
+		"tier_valid_until": settings.tier_valid_until(getdate()),
+		"consent_text_version": doc.consent_text_version,
+		"prefix": MEMBER_SERIES,
+		"digits": MEMBER_SERIES_DIGITS,
+	}
+	voucher = ledger.Voucher(BATCH, batch, doc.company)
+	while _claim_chunk(batch):
+		_import_chunk(voucher, params)
+		frappe.db.commit()  # nosemgrep: one transaction per chunk keeps a large import restartable
+	frappe.db.set_value(BATCH, batch, {"status": "Imported", "imported_on": now_datetime()})
+	counts = refresh_counts(batch)
+	frappe.db.commit()  # nosemgrep: the batch's figures go with its last chunk
+	return counts
+
+
+def _link_existing_customers(batch: str) -> None:
+	"""An ERPNext Customer whose mobile is the row's (normalised) and that has no member becomes its customer."""
+	region = get_settings().mobile_region
+	customers = frappe.db.sql(
+		"""select c.name, c.mobile_no from `tabCustomer` c
+		where c.disabled = 0 and coalesce(c.mobile_no, '') <> ''
+			and not exists (select 1 from `tabLoyalty Member` m where m.customer = c.name)
+		order by c.creation"""
+	)
+	by_mobile = {}
+	for name, mobile in customers:
+		if (normalised := parse_mobile(mobile, region)) and normalised not in by_mobile:
+			by_mobile[normalised] = name
+	for mobile, customer in by_mobile.items():
+		frappe.db.sql(
+			"""update `tabLoyalty Import Row` set customer = %s, customer_created = 0
+			where batch = %s and mobile_e164 = %s and status = 'Valid'""",
+			(customer, batch, mobile),
+		)
+
+
+def _claim_chunk(batch: str) -> int:
+	frappe.db.sql(
+		"""update `tabLoyalty Import Row` set status = 'Importing'
+		where batch = %s and status = 'Valid' order by row_no limit %s""",
+		(batch, IMPORT_CHUNK),
+	)
+	return frappe.db.count(ROW, {"batch": batch, "status": "Importing"})
+
+
+CHUNK_ROWS = "`tabLoyalty Import Row` r where r.batch = %(batch)s and r.status = 'Importing'"
+IMPORTED_ROWS = "`tabLoyalty Import Row` r"
+IMPORTED = "r.batch = %(batch)s and r.status = 'Imported'"
+
+
+def _import_chunk(voucher: ledger.Voucher, params: dict) -> None:
+	params = {
+		**params,
+		"base": _reserve_member_numbers(
+			frappe.db.count(ROW, {"batch": params["batch"], "status": "Importing"})
+		),
+	}
+	frappe.db.sql(
+		f"""update `tabLoyalty Import Row` r join (
+			select r.name, row_number() over (order by r.row_no) + %(base)s as number from {CHUNK_ROWS}
+		) n on n.name = r.name
+		set r.member = concat(%(prefix)s, lpad(n.number, greatest(%(digits)s, char_length(n.number)), '0'))""",
+		params,
+	)
+	_give_referral_codes(params)
+	_create_customers(params)
+	frappe.db.sql(
+		f"""insert into `tabLoyalty Member` (name, creation, modified, owner, modified_by, docstatus, idx,
+			member_name, mobile_no, mobile_masked, email, customer, status, birthday, tier, tier_since,
+			tier_valid_until, channel, join_date, referral_code, marketing_consent, marketing_consent_at,
+			data_processing_consent, data_processing_consent_at, consent_text_version, lifecycle_stage,
+			lifecycle_stage_since, first_purchase_date, last_purchase_date, purchase_count, total_spend,
+			external_member_code, import_batch)
+		select r.member, %(now)s, %(now)s, %(user)s, %(user)s, 0, 0,
+			r.member_name, r.mobile_e164, r.mobile_masked, nullif(r.email, ''), r.customer, 'Active',
+			r.birthday_on, r.tier_link, if(r.tier_link is null, null, %(today)s),
+			if(r.tier_link is null, null, %(tier_valid_until)s), 'Other', coalesce(r.join_on, %(today)s),
+			r.referral_code, r.marketing, if(r.marketing, %(now)s, null), r.data_processing,
+			if(r.data_processing, %(now)s, null), %(consent_text_version)s, 'New', %(today)s,
+			r.first_purchase_on, r.last_purchase_on, r.purchases, r.spend, r.external_member_code, r.batch
+		from {CHUNK_ROWS}""",
+		params,
+	)
+	for fieldname, consent_type in (("marketing", "Marketing"), ("data_processing", "Data processing")):
+		frappe.db.sql(
+			f"""insert into `tabMember Consent` (name, creation, modified, owner, modified_by, docstatus, idx,
+				member, consent_type, granted, recorded_at, channel, text_version)
+			select left(sha2(concat(r.member, ':', %(consent_type)s), 256), 10), %(now)s, %(now)s, %(user)s,
+				%(user)s, 0, 0, r.member, %(consent_type)s, 1, %(now)s, 'Other', %(consent_text_version)s
+			from {CHUNK_ROWS} and r.{fieldname} = 1""",
+			{**params, "consent_type": consent_type},
+		)
+	ledger.post_opening_balances(
+		voucher,
+		"""select r.member, lot.points, lot.expiry_date,
+			concat('import:', r.name, ':', lot.idx) as idempotency_key
+		from `tabLoyalty Import Row` r, json_table(r.lots_json, '$[*]' columns (
+			idx for ordinality, points int path '$.points', expiry_date date path '$.expiry')) lot
+		where r.batch = %(batch)s and r.status = 'Importing'""",
+		f"select r.member, r.earned as lifetime_earned, r.redeemed as lifetime_redeemed from {CHUNK_ROWS}",
+		params,
+	)
+	frappe.db.sql(
+		"""update `tabLoyalty Import Row` set status = 'Imported' where batch = %(batch)s and status = 'Importing'""",
+		params,
+	)
+
+
+def _reserve_member_numbers(count: int) -> int:
+	"""Take `count` numbers from the members' naming series (LM-.#####) at once; returns the one before."""
+	current = frappe.db.sql("select current from `tabSeries` where name = %s for update", MEMBER_SERIES)
+	if not current:
+		frappe.db.sql("insert into `tabSeries` (name, current) values (%s, 0)", MEMBER_SERIES)
+	frappe.db.sql("update `tabSeries` set current = current + %s where name = %s", (count, MEMBER_SERIES))
+	return int(current[0][0]) if current else 0
+
+
+def _give_referral_codes(params: dict) -> None:
+	"""A random referral code per row, drawn again for the few that meet a code already in use."""
+	letter = f"substr('{REFERRAL_ALPHABET}', 1 + floor(rand() * {len(REFERRAL_ALPHABET)}), 1)"
+	code = f"concat({', '.join([letter] * 8)})"
+	frappe.db.sql(
+		f"""update `tabLoyalty Import Row` set referral_code = {code}
+		where batch = %(batch)s and status = 'Importing'""",
+		params,
+	)
+	while clashes := frappe.db.sql_list(
+		f"""select r.name from {CHUNK_ROWS} and (
+			exists (select 1 from `tabLoyalty Member` m where m.referral_code = r.referral_code)
+			or r.referral_code in (select referral_code from `tabLoyalty Import Row` t
+				where t.batch = %(batch)s and t.status = 'Importing' group by referral_code having count(*) > 1))""",
+		params,
+	):
+		frappe.db.sql(
+			f"update `tabLoyalty Import Row` set referral_code = {code} where name in %(names)s",
+			{"names": clashes},
+		)
+
+
+def _create_customers(params: dict) -> None:
+	"""A Customer per row without one, named by the member's name like ERPNext's default naming, with the
+	member's code added where that name is taken."""
+	frappe.db.sql(
+		f"""update `tabLoyalty Import Row` r join (
+			select r.name, row_number() over (partition by r.member_name order by r.row_no) as nth
+			from {CHUNK_ROWS} and r.customer is null
+		) n on n.name = r.name
+		left join `tabCustomer` c on c.name = r.member_name
+		set r.customer_created = 1,
+			r.customer = if(n.nth = 1 and c.name is null, r.member_name, concat(left(r.member_name, 120), ' - ', r.member))""",
+		params,
+	)
+	frappe.db.sql(
+		f"""insert into `tabCustomer` (name, creation, modified, owner, modified_by, docstatus, idx,
+			customer_name, customer_type, customer_group, territory, mobile_no, email_id)
+		select r.customer, %(now)s, %(now)s, %(user)s, %(user)s, 0, 0, r.member_name, 'Individual',
+			%(customer_group)s, %(territory)s, r.mobile_e164, nullif(r.email, '')
+		from {CHUNK_ROWS} and r.customer_created = 1""",
+		params,
+	)
+
+
+def rollback_batch(batch: str) -> dict:
+	"""Undo an imported batch as a whole: its lots reversed through the ledger, its members closed (their
+	mobile and external code freed for a corrected import), the customers it created disabled.
+
+	Refused, with nothing changed, once any imported point was spent or expired or any of its members has
+	done anything else (earned, redeemed, joined a group, ...)."""
+	doc = frappe.get_doc(BATCH, batch)
+	if doc.status != "Imported":
+		frappe.throw(_("Only an imported batch can be rolled back"), ImportRefusedError)
+	params = {
+		"batch": batch,
+		"now": now_datetime(),
+		"reason": _("Import batch {0} rolled back").format(batch),
+	}
+	frappe.db.sql(
+		f"select m.name from `tabLoyalty Member` m join {IMPORTED_ROWS} on r.member = m.name and {IMPORTED} for update",
+		params,
+	)
+	_refuse_rollback_after_activity(batch, params)
+	ledger.reverse_opening_balances(
+		ledger.Voucher(BATCH, batch, doc.company),
+		f"select r.member, r.earned as lifetime_earned, r.redeemed as lifetime_redeemed from {IMPORTED_ROWS} where {IMPORTED}",
+		params,
+	)
+	frappe.db.sql(
+		f"""update `tabLoyalty Member` m join {IMPORTED_ROWS} on r.member = m.name and {IMPORTED}
+		set m.status = 'Closed', m.status_reason = %(reason)s, m.customer = null,
+			m.mobile_no = concat('rolled-back:', m.name), m.mobile_masked = null, m.external_member_code = null""",
+		params,
+	)
+	frappe.db.sql(
+		f"""update `tabCustomer` c join {IMPORTED_ROWS} on r.customer = c.name and {IMPORTED}
+		set c.disabled = 1 where r.customer_created = 1""",
+		params,
+	)
+	frappe.db.sql(
+		"""update `tabLoyalty Import Row` set status = 'Rolled Back' where batch = %(batch)s and status = 'Imported'""",
+		params,
+	)
+	frappe.db.set_value(BATCH, batch, {"status": "Rolled Back", "rolled_back_on": params["now"]})
+	return refresh_counts(batch)
+
+
+def _refuse_rollback_after_activity(batch: str, params: dict) -> None:
+	spent = frappe.db.sql_list(
+		f"""select distinct lot.member from `tabPoints Ledger Entry` lot join {IMPORTED_ROWS} on r.member = lot.member and {IMPORTED}
+		where lot.voucher_type = %(voucher_type)s and lot.voucher_no = %(batch)s and lot.entry_type = 'Import'
+			and lot.remaining_points <> lot.points limit 5""",
+		{**params, "voucher_type": BATCH},
+	)
+	if spent:
+		frappe.throw(
+			_(
+				"Points imported by batch {0} were already spent or expired (members {1}): it cannot be rolled back"
+			).format(batch, ", ".join(spent)),
+			ImportRefusedError,
+		)
+	other = frappe.db.sql_list(
+		f"""select distinct e.member from `tabPoints Ledger Entry` e join {IMPORTED_ROWS} on r.member = e.member and {IMPORTED}
+		where not (e.voucher_type = %(voucher_type)s and e.voucher_no = %(batch)s) limit 5""",
+		{**params, "voucher_type": BATCH},
+	)
+	for doctype, fieldname in _links_to_members():
+		if other:
+			break
+		other = frappe.db.sql_list(
+			f"""select distinct t.`{fieldname}` from `tab{doctype}` t join {IMPORTED_ROWS} on r.member = t.`{fieldname}` and {IMPORTED}
+			limit 5""",
+			params,
+		)
+	if other:
+		frappe.throw(
+			_(
+				"Members imported by batch {0} have other activity since (members {1}): it cannot be rolled back"
+			).format(batch, ", ".join(other)),
+			ImportRefusedError,
+		)
+
+
+def _links_to_members() -> list[tuple[str, str]]:
+	"""Every link field to Loyalty Member in a table of records (standard and custom fields)."""
+	links = frappe.db.sql(
+		"""select f.parent, f.fieldname from `tabDocField` f join `tabDocType` d on d.name = f.parent
+		where f.fieldtype = 'Link' and f.options = %(member)s and d.issingle = 0 and d.is_virtual = 0
+		union
+		select f.dt, f.fieldname from `tabCustom Field` f join `tabDocType` d on d.name = f.dt
+		where f.fieldtype = 'Link' and f.options = %(member)s and d.issingle = 0 and d.is_virtual = 0""",
+		{"member": MEMBER},
+	)
+	return [(doctype, fieldname) for doctype, fieldname in links if doctype not in DERIVED_RECORDS]
+
+
+def refresh_counts(batch: str) -> dict:
+	by_status = dict(
+		frappe.db.sql(
+			"select status, count(*) from `tabLoyalty Import Row` where batch = %s group by status", batch
+		)
+	)
+	figures = frappe.db.sql(
+		"""select coalesce(sum(customer_created = 0 and customer is not null), 0),
+			coalesce(sum(customer_created = 1), 0), coalesce(sum(points), 0)
+		from `tabLoyalty Import Row` where batch = %s and status = 'Imported'""",
+		batch,
+	)[0]
+	errors = frappe.db.sql(
+		"""select row_no, errors from `tabLoyalty Import Row` where batch = %s and status = 'Error'
+		order by row_no limit %s""",
+		(batch, ERROR_SUMMARY_ROWS),
+	)
+	counts = {
+		"total_rows": sum(by_status.values()),
+		"valid_rows": by_status.get("Valid", 0),
+		"error_rows": by_status.get("Error", 0),
+		"skipped_rows": by_status.get("Already imported", 0),
+		"imported_rows": by_status.get("Imported", 0),
+		"rolled_back_rows": by_status.get("Rolled Back", 0),
+		"customers_linked": int(figures[0]),
+		"customers_created": int(figures[1]),
+		"points_imported": int(figures[2]),
+		"error_summary": "\n".join(
+			_("Row {0}: {1}").format(row_no, (message or "").replace("\n", "; "))
+			for row_no, message in errors
+		),
+	}
+	frappe.db.set_value(BATCH, batch, counts)
+	return counts
+
+
+def batch_counts(batch: str) -> dict:
+	return frappe.db.get_value(
+		BATCH,
+		batch,
+		[
+			"status",
+			"total_rows",
+			"valid_rows",
+			"error_rows",
+			"skipped_rows",
+			"imported_rows",
+			"points_imported",
+		],
+		as_dict=True,
+	)
