@@ -725,34 +725,10 @@ def post_opening_balances(voucher: Voucher, lots_query: str, figures_query: str,
 		voucher, params, _("Opening balance from {0} {1}").format(_(voucher.doctype), voucher.name)
 	)
 	_lock_members_without_debt(figures_query, values)
-	frappe.db.sql(
-		f"""insert into `tabPoints Ledger Entry` (name, creation, modified, owner, modified_by, docstatus,
-			member, entry_type, points, posting_datetime, company, voucher_type, voucher_no, idempotency_key,
-			expiry_date, remaining_points, debt_points, settles_debt, qualifying_points, qualifying_amount,
-			remarks)
-		select left(sha2(lot.idempotency_key, 256), 20), %(now)s, %(now)s, %(user)s, %(user)s, 0,
-			lot.member, 'Import', lot.points, %(now)s, %(company)s, %(voucher_type)s, %(voucher_no)s,
-			lot.idempotency_key, lot.expiry_date, lot.points, 0, 0, 0, 0, %(remarks)s
-		from ({lots_query}) lot where lot.points > 0""",
-		values,
-	)
-	frappe.db.sql(
-		f"""update `tabLoyalty Member` m join ({figures_query}) f on f.member = m.name
-		left join (select member, sum(points) as points from ({lots_query}) lot group by member) lots
-			on lots.member = m.name
-		set m.points_balance = m.points_balance + coalesce(lots.points, 0),
-			m.lifetime_earned = m.lifetime_earned + f.lifetime_earned,
-			m.lifetime_redeemed = m.lifetime_redeemed + f.lifetime_redeemed""",
-		values,
-	)
-	_notify_bulk(
-		f"select left(sha2(idempotency_key, 256), 20) from ({lots_query}) lot where lot.points > 0", values
-	)
-	return int(
-		frappe.db.sql(
-			f"select coalesce(sum(points), 0) from ({lots_query}) lot where lot.points > 0", values
-		)[0][0]
-	)
+	lots = f"""select lot.member, 'Import' as entry_type, lot.points, %(company)s as company,
+			null as reverses_entry, lot.idempotency_key, lot.expiry_date, lot.points as remaining_points
+		from ({lots_query}) lot where lot.points > 0"""
+	return _post_in_bulk(lots, figures_query, values, sign=1)
 
 
 def reverse_opening_balances(voucher: Voucher, figures_query: str, params: dict) -> int:
@@ -764,40 +740,23 @@ def reverse_opening_balances(voucher: Voucher, figures_query: str, params: dict)
 	"""
 	values = _bulk_values(voucher, params, _("Cancels {0} {1}").format(_(voucher.doctype), voucher.name))
 	_lock_members_without_debt(figures_query, values)
-	lots = f"""select lot.name, lot.member, lot.remaining_points, lot.company, concat('reverse:', lot.name) as idempotency_key
+	reversals = f"""select lot.member, 'Reverse' as entry_type, -lot.remaining_points as points, lot.company,
+			lot.name as reverses_entry, concat('reverse:', lot.name) as idempotency_key, null as expiry_date,
+			0 as remaining_points
 		from `tabPoints Ledger Entry` lot join ({figures_query}) f on f.member = lot.member
 		where lot.voucher_type = %(voucher_type)s and lot.voucher_no = %(voucher_no)s
 			and lot.entry_type = 'Import' and lot.remaining_points > 0"""
-	taken = int(frappe.db.sql(f"select coalesce(sum(remaining_points), 0) from ({lots}) lot", values)[0][0])
-	frappe.db.sql(
-		f"""insert into `tabPoints Ledger Entry` (name, creation, modified, owner, modified_by, docstatus,
-			member, entry_type, points, posting_datetime, company, voucher_type, voucher_no, reverses_entry,
-			idempotency_key, remaining_points, debt_points, settles_debt, qualifying_points, qualifying_amount,
-			remarks)
-		select left(sha2(lot.idempotency_key, 256), 20), %(now)s, %(now)s, %(user)s, %(user)s, 0,
-			lot.member, 'Reverse', -lot.remaining_points, %(now)s, lot.company, %(voucher_type)s,
-			%(voucher_no)s, lot.name, lot.idempotency_key, 0, 0, 0, 0, 0, %(remarks)s
-		from ({lots}) lot""",
-		values,
-	)
+	# Each reversal consumes its whole lot: one allocation row, and the lot is emptied.
 	frappe.db.sql(
 		f"""insert into `tabPoints Ledger Allocation` (name, creation, modified, owner, modified_by, docstatus,
 			parent, parenttype, parentfield, idx, lot, points)
-		select left(sha2(concat(lot.idempotency_key, ':allocation'), 256), 20), %(now)s, %(now)s, %(user)s,
-			%(user)s, 0, left(sha2(lot.idempotency_key, 256), 20), 'Points Ledger Entry', 'allocations', 1,
-			lot.name, lot.remaining_points
-		from ({lots}) lot""",
+		select left(sha2(concat(r.idempotency_key, ':allocation'), 256), 20), %(now)s, %(now)s, %(user)s,
+			%(user)s, 0, left(sha2(r.idempotency_key, 256), 20), 'Points Ledger Entry', 'allocations', 1,
+			r.reverses_entry, -r.points
+		from ({reversals}) r""",
 		values,
 	)
-	frappe.db.sql(
-		f"""update `tabLoyalty Member` m join ({figures_query}) f on f.member = m.name
-		left join (select member, sum(remaining_points) as points from ({lots}) lot group by member) lots
-			on lots.member = m.name
-		set m.points_balance = m.points_balance - coalesce(lots.points, 0),
-			m.lifetime_earned = m.lifetime_earned - f.lifetime_earned,
-			m.lifetime_redeemed = m.lifetime_redeemed - f.lifetime_redeemed""",
-		values,
-	)
+	taken = -_post_in_bulk(reversals, figures_query, values, sign=-1)
 	frappe.db.sql(
 		f"""update `tabPoints Ledger Entry` lot join ({figures_query}) f on f.member = lot.member
 		set lot.remaining_points = 0
@@ -805,13 +764,40 @@ def reverse_opening_balances(voucher: Voucher, figures_query: str, params: dict)
 			and lot.entry_type = 'Import' and lot.remaining_points > 0""",
 		values,
 	)
-	_notify_bulk(
-		f"""select e.name from `tabPoints Ledger Entry` e join ({figures_query}) f on f.member = e.member
-		where e.voucher_type = %(voucher_type)s and e.voucher_no = %(voucher_no)s and e.entry_type = 'Reverse'
-			and e.creation = %(now)s""",
+	return taken
+
+
+def _post_in_bulk(entries_query: str, figures_query: str, values: dict, sign: int) -> int:
+	"""Insert the entries of `entries_query` (member, entry_type, points, company, reverses_entry,
+	idempotency_key, expiry_date, remaining_points), add their points to the members' balances and
+	`sign` × the lifetime figures of `figures_query`, and tell the webhooks. Returns the points posted."""
+	posted = int(frappe.db.sql(f"select coalesce(sum(points), 0) from ({entries_query}) e", values)[0][0])
+	frappe.db.sql(
+		f"""update `tabLoyalty Member` m join ({figures_query}) f on f.member = m.name
+		left join (select member, sum(points) as points from ({entries_query}) e group by member) e
+			on e.member = m.name
+		set m.points_balance = m.points_balance + coalesce(e.points, 0),
+			m.lifetime_earned = m.lifetime_earned + %(sign)s * f.lifetime_earned,
+			m.lifetime_redeemed = m.lifetime_redeemed + %(sign)s * f.lifetime_redeemed""",
+		{**values, "sign": sign},
+	)
+	frappe.db.sql(
+		f"""insert into `tabPoints Ledger Entry` (name, creation, modified, owner, modified_by, docstatus,
+			member, entry_type, points, posting_datetime, company, voucher_type, voucher_no, reverses_entry,
+			idempotency_key, expiry_date, remaining_points, debt_points, settles_debt, qualifying_points,
+			qualifying_amount, remarks)
+		select left(sha2(e.idempotency_key, 256), 20), %(now)s, %(now)s, %(user)s, %(user)s, 0,
+			e.member, e.entry_type, e.points, %(now)s, e.company, %(voucher_type)s, %(voucher_no)s,
+			e.reverses_entry, e.idempotency_key, e.expiry_date, e.remaining_points, 0, 0, 0, 0, %(remarks)s
+		from ({entries_query}) e""",
 		values,
 	)
-	return taken
+	if ledger_has_webhooks():
+		for name in frappe.db.sql_list(
+			f"select left(sha2(idempotency_key, 256), 20) from ({entries_query}) e", values
+		):
+			notify_webhooks(frappe.get_doc(LEDGER, name))
+	return posted
 
 
 def _bulk_values(voucher: Voucher, params: dict, remarks: str) -> dict:
@@ -838,10 +824,3 @@ def _lock_members_without_debt(figures_query: str, values: dict) -> None:
 				", ".join(indebted[:10])
 			)
 		)
-
-
-def _notify_bulk(entries_query: str, values: dict) -> None:
-	"""Webhooks on Points Ledger Entry see bulk postings too; without one nothing is loaded."""
-	if ledger_has_webhooks():
-		for name in frappe.db.sql_list(entries_query, values):
-			notify_webhooks(frappe.get_doc(LEDGER, name))
