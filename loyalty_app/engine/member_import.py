@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
-DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d")
+SLASHED_DATE = "%Y/%m/%d"
 YES = {"1", "y", "yes", "true", "是"}
 NO = {"0", "n", "no", "false", "否"}
 LOT_SEPARATOR = ";"
@@ -144,12 +144,15 @@ def parse_amount(fieldname: str, text: str) -> Decimal | None:
 
 
 def parse_date(text: str) -> date | None:
-	for date_format in DATE_FORMATS:
-		try:
-			return datetime.strptime(text, date_format).date()
-		except ValueError:
-			continue
-	return None
+	"""YYYY-MM-DD or YYYY/MM/DD."""
+	try:
+		return date.fromisoformat(text) if len(text) == 10 else None
+	except ValueError:
+		pass
+	try:
+		return datetime.strptime(text, SLASHED_DATE).date()
+	except ValueError:
+		return None
 
 
 def parse_past_date(fieldname: str, text: str, today: date) -> date | None:

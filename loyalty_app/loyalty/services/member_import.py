@@ -24,9 +24,9 @@ from frappe import _
 from frappe.utils import getdate, now_datetime
 
 from loyalty_app.engine.member_import import parse_row
-from loyalty_app.engine.privacy import mask_mobile
+from loyalty_app.engine.privacy import mask_number
 from loyalty_app.loyalty.services import ledger
-from loyalty_app.loyalty.services.members import parse_mobile
+from loyalty_app.loyalty.services.members import e164, parse_mobile, parse_mobile_number
 from loyalty_app.loyalty.services.settings import get_settings
 
 BATCH = "Loyalty Import Batch"
@@ -117,16 +117,16 @@ def checked_values(raw: dict, context: RowContext) -> dict:
 	"""One row checked on its own: its typed values, its status and its errors (nothing else is read)."""
 	parsed = parse_row({field: raw.get(field) for field in RAW_FIELDS}, context.today, context.default_expiry)
 	problems = [problem_message(code, args) for code, args in parsed.problems]
-	mobile = parse_mobile((raw.get("mobile_no") or "").strip(), context.region)
-	if not mobile:
+	number = parse_mobile_number((raw.get("mobile_no") or "").strip(), context.region)
+	if not number:
 		problems.insert(0, problem_message("bad_mobile", ((raw.get("mobile_no") or "").strip(),)))
 	errors = "\n".join(problems)
 	return {
 		"status": "Error" if errors else "Valid",
 		"row_errors": errors,
 		"errors": errors,
-		"mobile_e164": mobile,
-		"mobile_masked": mask_mobile(mobile),
+		"mobile_e164": number and e164(number),
+		"mobile_masked": number and mask_number(number),
 		"lots_json": json.dumps(
 			[
 				{"points": lot.points, "expiry": lot.expiry_date and str(lot.expiry_date)}
@@ -200,13 +200,23 @@ def load_file(batch: str, path: str) -> int:
 			rows.append([record[field] for field in fields])
 			count += 1
 			if len(rows) >= LOAD_CHUNK:
-				frappe.db.bulk_insert(ROW, fields, rows, ignore_duplicates=True)
+				_insert_rows(fields, rows)
 				frappe.db.commit()  # nosemgrep: a large file is loaded in chunks
 				rows = []
 		if rows:
-			frappe.db.bulk_insert(ROW, fields, rows, ignore_duplicates=True)
+			_insert_rows(fields, rows)
 	frappe.db.commit()  # nosemgrep: the loaded rows are kept for checking and import
 	return count
+
+
+def _insert_rows(fields: list[str], rows: list[list]) -> None:
+	"""One multi-row insert; a row already loaded (same batch and line) is kept as it was."""
+	placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
+	frappe.db.sql(
+		f"""insert ignore into `tabLoyalty Import Row` ({", ".join(f"`{field}`" for field in fields)})
+		values {", ".join([placeholders] * len(rows))}""",
+		[value for row in rows for value in row],
+	)
 
 
 def _field_label(fieldname: str) -> str:
@@ -231,7 +241,8 @@ def validate_batch(batch: str) -> dict:
 		f"""update `tabLoyalty Import Row` r
 		set r.status = if(coalesce(r.row_errors, '') = '', 'Valid', 'Error'), r.errors = r.row_errors,
 			r.member = null, r.tier_link = null
-		where {open_rows}""",
+		where {open_rows} and not (r.status = if(coalesce(r.row_errors, '') = '', 'Valid', 'Error')
+			and r.errors <=> r.row_errors and r.member is null and r.tier_link is null)""",
 		f"""update `tabLoyalty Import Row` r join `tabLoyalty Member` m on m.external_member_code = r.external_member_code
 		set r.status = 'Already imported', r.member = m.name, r.errors = replace(%(already)s, '{{0}}', m.name)
 		where {open_rows}""",
@@ -297,9 +308,12 @@ def import_batch(batch: str) -> dict:
 		"digits": MEMBER_SERIES_DIGITS,
 	}
 	voucher = ledger.Voucher(BATCH, batch, doc.company)
-	while _claim_chunk(batch):
+	while count := _rows_left(batch):
+		params["base"] = _reserve_member_numbers(count)
+		frappe.db.commit()  # nosemgrep: numbers taken are never handed out twice, even if the chunk fails
 		_import_chunk(voucher, params)
 		frappe.db.commit()  # nosemgrep: one transaction per chunk keeps a large import restartable
+	_drop_work_tables()
 	frappe.db.set_value(BATCH, batch, {"status": "Imported", "imported_on": now_datetime()})
 	counts = refresh_counts(batch)
 	frappe.db.commit()  # nosemgrep: the batch's figures go with its last chunk
@@ -327,76 +341,100 @@ def _link_existing_customers(batch: str) -> None:
 		)
 
 
-def _claim_chunk(batch: str) -> int:
-	frappe.db.sql(
-		"""update `tabLoyalty Import Row` set status = 'Importing'
-		where batch = %s and status = 'Valid' order by row_no limit %s""",
+def _rows_left(batch: str) -> int:
+	return frappe.db.sql(
+		"""select count(*) from (select 1 from `tabLoyalty Import Row`
+		where batch = %s and status = 'Valid' limit %s) chunk""",
 		(batch, IMPORT_CHUNK),
-	)
-	return frappe.db.count(ROW, {"batch": batch, "status": "Importing"})
-
-
-CHUNK_ROWS = "`tabLoyalty Import Row` r where r.batch = %(batch)s and r.status = 'Importing'"
-IMPORTED_ROWS = "`tabLoyalty Import Row` r"
-IMPORTED = "r.batch = %(batch)s and r.status = 'Imported'"
+	)[0][0]
 
 
 def _import_chunk(voucher: ledger.Voucher, params: dict) -> None:
-	params = {
-		**params,
-		"base": _reserve_member_numbers(
-			frappe.db.count(ROW, {"batch": params["batch"], "status": "Importing"})
-		),
-	}
+	"""The next chunk of valid rows, copied to work tables (the chunk's members and their lots) and written
+	from there; each staging row is updated once, at the end."""
+	_drop_work_tables()
+	frappe.db.sql("select name from `tabLoyalty Import Batch` where name = %(batch)s for update", params)
+	# Work tables first: Frappe allows CREATE only before a transaction writes.
 	frappe.db.sql(
-		f"""update `tabLoyalty Import Row` r join (
-			select r.name, row_number() over (order by r.row_no) + %(base)s as number from {CHUNK_ROWS}
-		) n on n.name = r.name
-		set r.member = concat(%(prefix)s, lpad(n.number, greatest(%(digits)s, char_length(n.number)), '0'))""",
+		"""create temporary table loyalty_import_chunk (primary key (row_name)) as
+		select c.*, concat(%(prefix)s, lpad(c.number, greatest(%(digits)s, char_length(c.number)), '0')) as member,
+			c.customer is null as customer_created, cast(null as char(8)) as referral_code
+		from (
+			select r.name as row_name, r.row_no, r.member_name, r.mobile_e164, r.mobile_masked, r.email,
+				r.customer, r.birthday_on, r.join_on, r.tier_link, r.first_purchase_on, r.last_purchase_on,
+				r.purchases, r.spend, r.earned, r.redeemed, r.marketing, r.data_processing,
+				r.external_member_code, r.lots_json,
+				%(base)s + row_number() over (order by r.row_no) as number,
+				row_number() over (partition by r.member_name order by r.row_no) as nth_of_name
+			from `tabLoyalty Import Row` r force index (batch_status_row_no_index)
+			where r.batch = %(batch)s and r.status = 'Valid' order by r.row_no limit %(chunk)s
+		) c""",
+		{**params, "chunk": IMPORT_CHUNK},
+	)
+	frappe.db.sql(
+		"""create temporary table loyalty_import_lot as
+		select c.member, lot.points, lot.expiry_date, concat('import:', c.row_name, ':', lot.idx) as idempotency_key
+		from loyalty_import_chunk c, json_table(c.lots_json, '$[*]' columns (
+			idx for ordinality, points int path '$.points', expiry_date date path '$.expiry')) lot"""
+	)
+	_give_referral_codes()
+	frappe.db.sql(
+		"""update loyalty_import_chunk c left join `tabCustomer` existing on existing.name = c.member_name
+		set c.customer = if(c.nth_of_name = 1 and existing.name is null, c.member_name,
+			concat(left(c.member_name, 120), ' - ', c.member))
+		where c.customer_created"""
+	)
+	frappe.db.sql(
+		"""insert into `tabCustomer` (name, creation, modified, owner, modified_by, docstatus, idx,
+			customer_name, customer_type, customer_group, territory, mobile_no, email_id)
+		select c.customer, %(now)s, %(now)s, %(user)s, %(user)s, 0, 0, c.member_name, 'Individual',
+			%(customer_group)s, %(territory)s, c.mobile_e164, nullif(c.email, '')
+		from loyalty_import_chunk c where c.customer_created""",
 		params,
 	)
-	_give_referral_codes(params)
-	_create_customers(params)
 	frappe.db.sql(
-		f"""insert into `tabLoyalty Member` (name, creation, modified, owner, modified_by, docstatus, idx,
+		"""insert into `tabLoyalty Member` (name, creation, modified, owner, modified_by, docstatus, idx,
 			member_name, mobile_no, mobile_masked, email, customer, status, birthday, tier, tier_since,
 			tier_valid_until, channel, join_date, referral_code, marketing_consent, marketing_consent_at,
 			data_processing_consent, data_processing_consent_at, consent_text_version, lifecycle_stage,
 			lifecycle_stage_since, first_purchase_date, last_purchase_date, purchase_count, total_spend,
 			external_member_code, import_batch)
-		select r.member, %(now)s, %(now)s, %(user)s, %(user)s, 0, 0,
-			r.member_name, r.mobile_e164, r.mobile_masked, nullif(r.email, ''), r.customer, 'Active',
-			r.birthday_on, r.tier_link, if(r.tier_link is null, null, %(today)s),
-			if(r.tier_link is null, null, %(tier_valid_until)s), 'Other', coalesce(r.join_on, %(today)s),
-			r.referral_code, r.marketing, if(r.marketing, %(now)s, null), r.data_processing,
-			if(r.data_processing, %(now)s, null), %(consent_text_version)s, 'New', %(today)s,
-			r.first_purchase_on, r.last_purchase_on, r.purchases, r.spend, r.external_member_code, r.batch
-		from {CHUNK_ROWS}""",
+		select c.member, %(now)s, %(now)s, %(user)s, %(user)s, 0, 0,
+			c.member_name, c.mobile_e164, c.mobile_masked, nullif(c.email, ''), c.customer, 'Active',
+			c.birthday_on, c.tier_link, if(c.tier_link is null, null, %(today)s),
+			if(c.tier_link is null, null, %(tier_valid_until)s), 'Other', coalesce(c.join_on, %(today)s),
+			c.referral_code, c.marketing, if(c.marketing, %(now)s, null), c.data_processing,
+			if(c.data_processing, %(now)s, null), %(consent_text_version)s, 'New', %(today)s,
+			c.first_purchase_on, c.last_purchase_on, c.purchases, c.spend, c.external_member_code, %(batch)s
+		from loyalty_import_chunk c""",
 		params,
 	)
 	for fieldname, consent_type in (("marketing", "Marketing"), ("data_processing", "Data processing")):
 		frappe.db.sql(
 			f"""insert into `tabMember Consent` (name, creation, modified, owner, modified_by, docstatus, idx,
 				member, consent_type, granted, recorded_at, channel, text_version)
-			select left(sha2(concat(r.member, ':', %(consent_type)s), 256), 10), %(now)s, %(now)s, %(user)s,
-				%(user)s, 0, 0, r.member, %(consent_type)s, 1, %(now)s, 'Other', %(consent_text_version)s
-			from {CHUNK_ROWS} and r.{fieldname} = 1""",
+			select left(sha2(concat(c.member, ':', %(consent_type)s), 256), 10), %(now)s, %(now)s, %(user)s,
+				%(user)s, 0, 0, c.member, %(consent_type)s, 1, %(now)s, 'Other', %(consent_text_version)s
+			from loyalty_import_chunk c where c.{fieldname} = 1""",
 			{**params, "consent_type": consent_type},
 		)
 	ledger.post_opening_balances(
 		voucher,
-		"""select r.member, lot.points, lot.expiry_date,
-			concat('import:', r.name, ':', lot.idx) as idempotency_key
-		from `tabLoyalty Import Row` r, json_table(r.lots_json, '$[*]' columns (
-			idx for ordinality, points int path '$.points', expiry_date date path '$.expiry')) lot
-		where r.batch = %(batch)s and r.status = 'Importing'""",
-		f"select r.member, r.earned as lifetime_earned, r.redeemed as lifetime_redeemed from {CHUNK_ROWS}",
+		"select member, points, expiry_date, idempotency_key from loyalty_import_lot",
+		"select member, earned as lifetime_earned, redeemed as lifetime_redeemed from loyalty_import_chunk",
 		params,
 	)
 	frappe.db.sql(
-		"""update `tabLoyalty Import Row` set status = 'Imported' where batch = %(batch)s and status = 'Importing'""",
-		params,
+		"""update `tabLoyalty Import Row` r join loyalty_import_chunk c on c.row_name = r.name
+		set r.status = 'Imported', r.member = c.member, r.customer = c.customer,
+			r.customer_created = c.customer_created, r.referral_code = c.referral_code"""
 	)
+
+
+def _drop_work_tables() -> None:
+	"""Between transactions only (sql_ddl commits first)."""
+	for table in ("loyalty_import_chunk", "loyalty_import_lot"):
+		frappe.db.sql_ddl(f"drop temporary table if exists {table}")
 
 
 def _reserve_member_numbers(count: int) -> int:
@@ -408,49 +446,24 @@ def _reserve_member_numbers(count: int) -> int:
 	return int(current[0][0]) if current else 0
 
 
-def _give_referral_codes(params: dict) -> None:
-	"""A random referral code per row, drawn again for the few that meet a code already in use."""
+def _give_referral_codes() -> None:
+	"""A random referral code per member, drawn again for the few that meet a code already in use."""
 	letter = f"substr('{REFERRAL_ALPHABET}', 1 + floor(rand() * {len(REFERRAL_ALPHABET)}), 1)"
 	code = f"concat({', '.join([letter] * 8)})"
-	frappe.db.sql(
-		f"""update `tabLoyalty Import Row` set referral_code = {code}
-		where batch = %(batch)s and status = 'Importing'""",
-		params,
-	)
+	frappe.db.sql(f"update loyalty_import_chunk set referral_code = {code}")
 	while clashes := frappe.db.sql_list(
-		f"""select r.name from {CHUNK_ROWS} and (
-			exists (select 1 from `tabLoyalty Member` m where m.referral_code = r.referral_code)
-			or r.referral_code in (select referral_code from `tabLoyalty Import Row` t
-				where t.batch = %(batch)s and t.status = 'Importing' group by referral_code having count(*) > 1))""",
-		params,
+		"""select c.row_name from loyalty_import_chunk c join `tabLoyalty Member` m on m.referral_code = c.referral_code"""
+	) + frappe.db.sql_list(
+		"select min(row_name) from loyalty_import_chunk group by referral_code having count(*) > 1"
 	):
 		frappe.db.sql(
-			f"update `tabLoyalty Import Row` set referral_code = {code} where name in %(names)s",
+			f"update loyalty_import_chunk set referral_code = {code} where row_name in %(names)s",
 			{"names": clashes},
 		)
 
 
-def _create_customers(params: dict) -> None:
-	"""A Customer per row without one, named by the member's name like ERPNext's default naming, with the
-	member's code added where that name is taken."""
-	frappe.db.sql(
-		f"""update `tabLoyalty Import Row` r join (
-			select r.name, row_number() over (partition by r.member_name order by r.row_no) as nth
-			from {CHUNK_ROWS} and r.customer is null
-		) n on n.name = r.name
-		left join `tabCustomer` c on c.name = r.member_name
-		set r.customer_created = 1,
-			r.customer = if(n.nth = 1 and c.name is null, r.member_name, concat(left(r.member_name, 120), ' - ', r.member))""",
-		params,
-	)
-	frappe.db.sql(
-		f"""insert into `tabCustomer` (name, creation, modified, owner, modified_by, docstatus, idx,
-			customer_name, customer_type, customer_group, territory, mobile_no, email_id)
-		select r.customer, %(now)s, %(now)s, %(user)s, %(user)s, 0, 0, r.member_name, 'Individual',
-			%(customer_group)s, %(territory)s, r.mobile_e164, nullif(r.email, '')
-		from {CHUNK_ROWS} and r.customer_created = 1""",
-		params,
-	)
+IMPORTED_ROWS = "`tabLoyalty Import Row` r"
+IMPORTED = "r.batch = %(batch)s and r.status = 'Imported'"
 
 
 def rollback_batch(batch: str) -> dict:

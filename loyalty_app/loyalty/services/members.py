@@ -35,12 +35,20 @@ def mobile_in(query: str | None) -> str | None:
 
 
 def parse_mobile(text: str, region: str | None = None) -> str | None:
+	number = parse_mobile_number(text, region)
+	return e164(number) if number else None
+
+
+def parse_mobile_number(text: str, region: str | None = None) -> phonenumbers.PhoneNumber | None:
+	"""The text as a valid phone number; without a leading + it is read as a number of `region`."""
 	try:
 		number = phonenumbers.parse(text, region or get_settings().mobile_region)
 	except phonenumbers.NumberParseException:
 		return None
-	if not phonenumbers.is_valid_number(number):
-		return None
+	return number if phonenumbers.is_valid_number(number) else None
+
+
+def e164(number: phonenumbers.PhoneNumber) -> str:
 	return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
