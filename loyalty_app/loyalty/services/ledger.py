@@ -772,12 +772,16 @@ def _post_in_bulk(entries_query: str, figures_query: str, values: dict, sign: in
 	idempotency_key, expiry_date, remaining_points), add their points to the members' balances and
 	`sign` × the lifetime figures of `figures_query`, and tell the webhooks. Returns the points posted."""
 	posted = int(frappe.db.sql(f"select coalesce(sum(points), 0) from ({entries_query}) e", values)[0][0])
+	# Two updates, each driven by its small side and finding the members by primary key.
+	frappe.db.sql(
+		f"""update `tabLoyalty Member` m
+		join (select member, sum(points) as points from ({entries_query}) e group by member) e on e.member = m.name
+		set m.points_balance = m.points_balance + e.points""",
+		values,
+	)
 	frappe.db.sql(
 		f"""update `tabLoyalty Member` m join ({figures_query}) f on f.member = m.name
-		left join (select member, sum(points) as points from ({entries_query}) e group by member) e
-			on e.member = m.name
-		set m.points_balance = m.points_balance + coalesce(e.points, 0),
-			m.lifetime_earned = m.lifetime_earned + %(sign)s * f.lifetime_earned,
+		set m.lifetime_earned = m.lifetime_earned + %(sign)s * f.lifetime_earned,
 			m.lifetime_redeemed = m.lifetime_redeemed + %(sign)s * f.lifetime_redeemed""",
 		{**values, "sign": sign},
 	)
