@@ -14,6 +14,9 @@ YES = {"1", "y", "yes", "true", "是"}
 NO = {"0", "n", "no", "false", "否"}
 LOT_SEPARATOR = ";"
 LOT_EXPIRY_SEPARATOR = ":"
+# The longest value a text column holds (Frappe's Data fields); points lots have room for many lots.
+MAX_TEXT = 140
+LONG_TEXT_FIELDS = {"lots"}
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,9 @@ def parse_row(row: dict, today: date, default_expiry: date | None) -> ParsedRow:
 	"""Check and type one row. `default_expiry` is the programme's expiry for a lot given without a date."""
 	parsed = ParsedRow()
 	text = {key: (value or "").strip() for key, value in row.items()}
+	for fieldname, value in text.items():
+		if len(value) > MAX_TEXT and fieldname not in LONG_TEXT_FIELDS:
+			parsed.problems.append(("too_long", (fieldname, MAX_TEXT)))
 	if not text.get("external_member_code"):
 		parsed.problems.append(("missing_code", ()))
 	if not text.get("member_name"):

@@ -8,6 +8,7 @@ import csv
 import os
 import secrets
 import tempfile
+import threading
 from datetime import timedelta
 
 import frappe
@@ -20,7 +21,9 @@ from loyalty_app.loyalty.services.ledger import Voucher, credit, debit
 from loyalty_app.loyalty.services.member_import import (
 	RAW_FIELDS,
 	ImportRefusedError,
+	import_batch,
 	import_file,
+	load_file,
 	rollback_batch,
 )
 from loyalty_app.loyalty.services.tiers import ensure_tier
@@ -94,6 +97,34 @@ def rows_of(batch: str) -> dict:
 
 def member_by_code(external_code: str) -> str | None:
 	return frappe.db.get_value("Loyalty Member", {"external_member_code": external_code})
+
+
+def run_at_once(*calls) -> list:
+	"""Each call on a connection of its own, all started together; "done" or the exception each raised."""
+	site, start = frappe.local.site, threading.Barrier(len(calls))
+	outcomes = [None] * len(calls)
+
+	def run(index: int, call) -> None:
+		frappe.init(site=site)
+		frappe.connect()
+		frappe.set_user("Administrator")
+		try:
+			start.wait()
+			call()
+			frappe.db.commit()  # nosemgrep
+			outcomes[index] = "done"
+		except Exception as error:
+			frappe.db.rollback()
+			outcomes[index] = error
+		finally:
+			frappe.destroy()
+
+	threads = [threading.Thread(target=run, args=pair) for pair in enumerate(calls)]
+	for thread in threads:
+		thread.start()
+	for thread in threads:
+		thread.join()
+	return outcomes
 
 
 def good_row(**values) -> dict:
@@ -304,6 +335,55 @@ class TestMemberImport(FrappeTestCase):
 			self.assert_rollback_refused(result["batch"], "have other activity")
 
 		self.assertEqual(member_figures(member).points_balance, 35)
+
+	def test_two_imports_of_the_same_file_at_once_create_each_member_once(self):
+		rows = [good_row(lots="100"), good_row(lots="200"), good_row(lots="300")]
+		path = write_csv(rows)
+		batches = []
+		for number in (1, 2):
+			batch = frappe.get_doc({"doctype": "Loyalty Import Batch", "title": f"Twin {number}"}).insert()
+			frappe.db.commit()  # nosemgrep: the other connections must see the batch
+			load_file(batch.name, path)
+			batches.append(batch.name)
+
+		with programme():
+			run_at_once(*(lambda batch=batch: import_batch(batch) for batch in batches))
+
+		counts = [
+			frappe.db.get_value("Loyalty Import Batch", batch, ["imported_rows", "skipped_rows"])
+			for batch in batches
+		]
+		self.assertEqual(sum(imported for imported, _skipped in counts), 3)
+		self.assertEqual(sum(skipped for _imported, skipped in counts), 3)
+		for row in rows:
+			members = frappe.get_all(
+				"Loyalty Member", filters={"external_member_code": row["external_member_code"]}, pluck="name"
+			)
+			self.assertEqual(len(members), 1)
+			self.assertEqual(len(ledger(members[0])), 1)
+			assert_ledger_consistent(self, members[0])
+
+	def test_a_rollback_and_a_redemption_at_once_cannot_both_happen(self):
+		rows = [good_row(lots="100")]
+		with programme():
+			result = import_file(write_csv(rows))
+			member = member_by_code(rows[0]["external_member_code"])
+
+			outcomes = run_at_once(
+				lambda: rollback_batch(result["batch"]),
+				lambda: debit(
+					member, 30, "Redeem", Voucher("Loyalty Member", member), key=f"test-race:{member}"
+				),
+			)
+
+		self.assertEqual(sorted(outcome == "done" for outcome in outcomes), [False, True])
+		status = frappe.db.get_value("Loyalty Member", member, "status")
+		if outcomes[0] == "done":
+			self.assertEqual((status, member_figures(member).points_balance), ("Closed", 0))
+		else:
+			self.assertIsInstance(outcomes[0], ImportRefusedError)
+			self.assertEqual((status, member_figures(member).points_balance), ("Active", 70))
+		assert_ledger_consistent(self, member)
 
 	def test_data_import_fills_a_batch_through_the_standard_tool(self):
 		batch = frappe.get_doc({"doctype": "Loyalty Import Batch", "title": "From Data Import"}).insert()

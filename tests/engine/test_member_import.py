@@ -87,3 +87,10 @@ def test_written_lots_read_back_as_written(lots):
 	assert parsed.problems == []
 	assert parsed.lots == [ImportLot(points, expiry) for points, expiry in lots if points]
 	assert parsed.points == sum(points for points, _expiry in lots)
+
+
+def test_a_value_longer_than_a_column_holds_is_refused_not_cut():
+	parsed = parse_row(row(member_name="x" * 141, lots="; ".join(["5:2027-01-01"] * 20)), TODAY, None)
+
+	assert codes(parsed) == ["too_long"]
+	assert parsed.points == 100

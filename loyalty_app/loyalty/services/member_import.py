@@ -61,6 +61,9 @@ RAW_FIELDS = (
 )
 
 
+REQUIRED_COLUMNS = ("external_member_code", "member_name", "mobile_no")
+
+
 class ImportRefusedError(frappe.ValidationError):
 	pass
 
@@ -93,6 +96,11 @@ def problem_message(code: str, args: tuple) -> str:
 		"marketing_consent": _("Marketing Consent"),
 		"data_processing_consent": _("Data Processing Consent"),
 		"lots": _("Points Lots"),
+		"external_member_code": _("External Member Code"),
+		"member_name": _("Member Name"),
+		"mobile_no": _("Mobile No"),
+		"email": _("Email"),
+		"tier": _("Tier"),
 	}
 	args = tuple(labels.get(arg, arg) if isinstance(arg, str) else arg for arg in args)
 	messages = {
@@ -109,6 +117,7 @@ def problem_message(code: str, args: tuple) -> str:
 		"bad_consent": _("{0}: {1} is not yes or no"),
 		"earned_below_balance": _("Lifetime earned {0} is less than the points balance {1}"),
 		"purchase_dates_reversed": _("First purchase {0} is after the last purchase {1}"),
+		"too_long": _("{0} is longer than {1} characters"),
 	}
 	return messages[code].format(*args)
 
@@ -181,6 +190,11 @@ def load_file(batch: str, path: str) -> int:
 	with open(path, newline="", encoding="utf-8-sig") as file:
 		reader = csv.DictReader(file)
 		columns = {name: by_label.get((name or "").strip()) for name in reader.fieldnames or []}
+		if missing := [field for field in REQUIRED_COLUMNS if field not in columns.values()]:
+			frappe.throw(
+				_("The file has no column {0}").format(", ".join(_field_label(field) for field in missing)),
+				ImportRefusedError,
+			)
 		rows = []
 		for row_no, line in enumerate(reader, start=1):
 			raw = {columns[name]: value for name, value in line.items() if columns.get(name)}
@@ -225,7 +239,35 @@ def _field_label(fieldname: str) -> str:
 
 def validate_batch(batch: str) -> dict:
 	"""Checks that need the whole file or the database, set-based, on every row not yet imported."""
-	params = {
+	params = _check_params(batch)
+	open_rows = "r.batch = %(batch)s and r.status in ('Valid', 'Error', 'Already imported')"
+	statements = [
+		f"""update `tabLoyalty Import Row` r
+		set r.status = if(coalesce(r.row_errors, '') = '', 'Valid', 'Error'), r.errors = r.row_errors,
+			r.member = null, r.tier_link = null
+		where {open_rows} and not (r.status = if(coalesce(r.row_errors, '') = '', 'Valid', 'Error')
+			and r.errors <=> r.row_errors and r.member is null and r.tier_link is null)""",
+		*_taken_by_members("", open_rows),
+		_duplicates_in_file("external_member_code", "code_twice", open_rows),
+		_duplicates_in_file("mobile_e164", "mobile_twice", open_rows),
+		f"""update `tabLoyalty Import Row` r left join `tabMembership Tier` t on t.name = r.tier
+		set r.tier_link = t.name, r.status = if(t.name is null, 'Error', r.status),
+			r.errors = if(t.name is null, concat_ws('\\n', nullif(r.errors, ''), replace(%(unknown_tier)s, '{{0}}', r.tier)), r.errors)
+		where {open_rows} and r.status <> 'Already imported' and coalesce(r.tier, '') <> ''""",
+		f"""update `tabLoyalty Import Row` r
+		set {ADD_ERROR.format(message="replace(%(expired)s, '{0}', r.earliest_expiry)")}
+		where {open_rows} and r.status <> 'Already imported' and r.earliest_expiry < %(today)s""",
+	]
+	for statement in statements:
+		frappe.db.sql(statement, params)
+	return refresh_counts(batch)
+
+
+ADD_ERROR = "r.status = 'Error', r.errors = concat_ws('\\n', nullif(r.errors, ''), {message})"
+
+
+def _check_params(batch: str) -> dict:
+	return {
 		"batch": batch,
 		"today": getdate(),
 		"already": _("Already imported as member {0}"),
@@ -235,36 +277,22 @@ def validate_batch(batch: str) -> dict:
 		"unknown_tier": _("Membership Tier {0} does not exist"),
 		"expired": _("A lot expired on {0}, before today"),
 	}
-	open_rows = "r.batch = %(batch)s and r.status in ('Valid', 'Error', 'Already imported')"
-	add_error = "r.status = 'Error', r.errors = concat_ws('\\n', nullif(r.errors, ''), {message})"
-	statements = [
-		f"""update `tabLoyalty Import Row` r
-		set r.status = if(coalesce(r.row_errors, '') = '', 'Valid', 'Error'), r.errors = r.row_errors,
-			r.member = null, r.tier_link = null
-		where {open_rows} and not (r.status = if(coalesce(r.row_errors, '') = '', 'Valid', 'Error')
-			and r.errors <=> r.row_errors and r.member is null and r.tier_link is null)""",
-		f"""update `tabLoyalty Import Row` r join `tabLoyalty Member` m on m.external_member_code = r.external_member_code
+
+
+def _taken_by_members(rows_join: str, rows: str) -> list[str]:
+	"""A row whose code is on a member is already imported; one whose mobile is a member's is an error."""
+	return [
+		f"""update `tabLoyalty Import Row` r {rows_join}
+		join `tabLoyalty Member` m on m.external_member_code = r.external_member_code
 		set r.status = 'Already imported', r.member = m.name, r.errors = replace(%(already)s, '{{0}}', m.name)
-		where {open_rows}""",
-		_duplicates_in_file("external_member_code", "code_twice", open_rows, add_error),
-		_duplicates_in_file("mobile_e164", "mobile_twice", open_rows, add_error),
-		f"""update `tabLoyalty Import Row` r join `tabLoyalty Member` m on m.mobile_no = r.mobile_e164
-		set {add_error.format(message="replace(replace(%(mobile_taken)s, '{0}', r.mobile_e164), '{1}', m.name)")}
-		where {open_rows} and r.status <> 'Already imported'""",
-		f"""update `tabLoyalty Import Row` r left join `tabMembership Tier` t on t.name = r.tier
-		set r.tier_link = t.name, r.status = if(t.name is null, 'Error', r.status),
-			r.errors = if(t.name is null, concat_ws('\\n', nullif(r.errors, ''), replace(%(unknown_tier)s, '{{0}}', r.tier)), r.errors)
-		where {open_rows} and r.status <> 'Already imported' and coalesce(r.tier, '') <> ''""",
-		f"""update `tabLoyalty Import Row` r
-		set {add_error.format(message="replace(%(expired)s, '{0}', r.earliest_expiry)")}
-		where {open_rows} and r.status <> 'Already imported' and r.earliest_expiry < %(today)s""",
+		where {rows}""",
+		f"""update `tabLoyalty Import Row` r {rows_join} join `tabLoyalty Member` m on m.mobile_no = r.mobile_e164
+		set {ADD_ERROR.format(message="replace(replace(%(mobile_taken)s, '{0}', r.mobile_e164), '{1}', m.name)")}
+		where {rows} and r.status <> 'Already imported'""",
 	]
-	for statement in statements:
-		frappe.db.sql(statement, params)
-	return refresh_counts(batch)
 
 
-def _duplicates_in_file(fieldname: str, message: str, open_rows: str, add_error: str) -> str:
+def _duplicates_in_file(fieldname: str, message: str, open_rows: str) -> str:
 	"""Every row sharing the value with another open row of the batch is an error: no row is preferred."""
 	return f"""update `tabLoyalty Import Row` r join (
 			select {fieldname} as value, group_concat(row_no order by row_no separator ', ') as row_nos
@@ -272,7 +300,7 @@ def _duplicates_in_file(fieldname: str, message: str, open_rows: str, add_error:
 				and coalesce({fieldname}, '') <> ''
 			group by {fieldname} having count(*) > 1
 		) twice on twice.value = r.{fieldname}
-		set {add_error.format(message=f"replace(replace(%({message})s, '{{0}}', twice.value), '{{1}}', twice.row_nos)")}
+		set {ADD_ERROR.format(message=f"replace(replace(%({message})s, '{{0}}', twice.value), '{{1}}', twice.row_nos)")}
 		where {open_rows} and r.status <> 'Already imported'"""
 
 
@@ -311,8 +339,11 @@ def import_batch(batch: str) -> dict:
 	while count := _rows_left(batch):
 		params["base"] = _reserve_member_numbers(count)
 		frappe.db.commit()  # nosemgrep: numbers taken are never handed out twice, even if the chunk fails
-		_import_chunk(voucher, params)
-		frappe.db.commit()  # nosemgrep: one transaction per chunk keeps a large import restartable
+		try:
+			_import_chunk(voucher, params)
+			frappe.db.commit()  # nosemgrep: one transaction per chunk keeps a large import restartable
+		finally:
+			frappe.db.sql("select release_lock('loyalty_member_import')")
 	_drop_work_tables()
 	frappe.db.set_value(BATCH, batch, {"status": "Imported", "imported_on": now_datetime()})
 	counts = refresh_counts(batch)
@@ -354,6 +385,8 @@ def _import_chunk(voucher: ledger.Voucher, params: dict) -> None:
 	from there; each staging row is updated once, at the end."""
 	_drop_work_tables()
 	frappe.db.sql("select name from `tabLoyalty Import Batch` where name = %(batch)s for update", params)
+	# One import chunk at a time on the site, so a chunk sees what another batch's chunk has just written.
+	frappe.db.sql("select get_lock('loyalty_member_import', 600)")
 	# Work tables first: Frappe allows CREATE only before a transaction writes.
 	frappe.db.sql(
 		"""create temporary table loyalty_import_chunk (primary key (row_name)) as
@@ -377,6 +410,7 @@ def _import_chunk(voucher: ledger.Voucher, params: dict) -> None:
 		from loyalty_import_chunk c, json_table(c.lots_json, '$[*]' columns (
 			idx for ordinality, points int path '$.points', expiry_date date path '$.expiry')) lot"""
 	)
+	_drop_rows_taken_meanwhile(params)
 	_give_referral_codes()
 	frappe.db.sql(
 		"""update loyalty_import_chunk c left join `tabCustomer` existing on existing.name = c.member_name
@@ -428,6 +462,22 @@ def _import_chunk(voucher: ledger.Voucher, params: dict) -> None:
 		"""update `tabLoyalty Import Row` r join loyalty_import_chunk c on c.row_name = r.name
 		set r.status = 'Imported', r.member = c.member, r.customer = c.customer,
 			r.customer_created = c.customer_created, r.referral_code = c.referral_code"""
+	)
+
+
+def _drop_rows_taken_meanwhile(params: dict) -> None:
+	"""Codes or mobiles that another import (or an enrolment) took since the batch was checked."""
+	for statement in _taken_by_members(
+		"join loyalty_import_chunk chunk on chunk.row_name = r.name", "r.status = 'Valid'"
+	):
+		frappe.db.sql(statement, {**params, **_check_params(params["batch"])})
+	frappe.db.sql(
+		"""delete c from loyalty_import_chunk c join `tabLoyalty Import Row` r on r.name = c.row_name
+		where r.status <> 'Valid'"""
+	)
+	frappe.db.sql(
+		"""delete lot from loyalty_import_lot lot left join loyalty_import_chunk c on c.member = lot.member
+		where c.member is null"""
 	)
 
 
