@@ -100,7 +100,10 @@ def member_by_code(external_code: str) -> str | None:
 
 
 def run_at_once(*calls) -> list:
-	"""Each call on a connection of its own, all started together; "done" or the exception each raised."""
+	"""Each call on a connection of its own, all started together; "done" or the exception each raised.
+
+	The test's own connection commits before (the calls must see its rows) and after (to see theirs)."""
+	frappe.db.commit()  # nosemgrep
 	site, start = frappe.local.site, threading.Barrier(len(calls))
 	outcomes = [None] * len(calls)
 
@@ -124,6 +127,7 @@ def run_at_once(*calls) -> list:
 		thread.start()
 	for thread in threads:
 		thread.join()
+	frappe.db.commit()  # nosemgrep
 	return outcomes
 
 
@@ -346,8 +350,7 @@ class TestMemberImport(FrappeTestCase):
 			load_file(batch.name, path)
 			batches.append(batch.name)
 
-		with programme():
-			run_at_once(*(lambda batch=batch: import_batch(batch) for batch in batches))
+		run_at_once(*(lambda batch=batch: import_batch(batch) for batch in batches))
 
 		counts = [
 			frappe.db.get_value("Loyalty Import Batch", batch, ["imported_rows", "skipped_rows"])
@@ -367,14 +370,12 @@ class TestMemberImport(FrappeTestCase):
 		rows = [good_row(lots="100")]
 		with programme():
 			result = import_file(write_csv(rows))
-			member = member_by_code(rows[0]["external_member_code"])
+		member = member_by_code(rows[0]["external_member_code"])
 
-			outcomes = run_at_once(
-				lambda: rollback_batch(result["batch"]),
-				lambda: debit(
-					member, 30, "Redeem", Voucher("Loyalty Member", member), key=f"test-race:{member}"
-				),
-			)
+		outcomes = run_at_once(
+			lambda: rollback_batch(result["batch"]),
+			lambda: debit(member, 30, "Redeem", Voucher("Loyalty Member", member), key=f"test-race:{member}"),
+		)
 
 		self.assertEqual(sorted(outcome == "done" for outcome in outcomes), [False, True])
 		status = frappe.db.get_value("Loyalty Member", member, "status")

@@ -471,14 +471,12 @@ def _drop_rows_taken_meanwhile(params: dict) -> None:
 		"join loyalty_import_chunk chunk on chunk.row_name = r.name", "r.status = 'Valid'"
 	):
 		frappe.db.sql(statement, {**params, **_check_params(params["batch"])})
-	frappe.db.sql(
-		"""delete c from loyalty_import_chunk c join `tabLoyalty Import Row` r on r.name = c.row_name
+	if dropped := frappe.db.sql_list(
+		"""select c.member from loyalty_import_chunk c join `tabLoyalty Import Row` r on r.name = c.row_name
 		where r.status <> 'Valid'"""
-	)
-	frappe.db.sql(
-		"""delete lot from loyalty_import_lot lot left join loyalty_import_chunk c on c.member = lot.member
-		where c.member is null"""
-	)
+	):
+		frappe.db.sql("delete from loyalty_import_chunk where member in %(members)s", {"members": dropped})
+		frappe.db.sql("delete from loyalty_import_lot where member in %(members)s", {"members": dropped})
 
 
 def _drop_work_tables() -> None:
@@ -560,10 +558,11 @@ def rollback_batch(batch: str) -> dict:
 
 
 def _refuse_rollback_after_activity(batch: str, params: dict) -> None:
+	"""Locking reads, so what another connection committed while we waited for the members is seen."""
 	spent = frappe.db.sql_list(
-		f"""select distinct lot.member from `tabPoints Ledger Entry` lot join {IMPORTED_ROWS} on r.member = lot.member and {IMPORTED}
+		f"""select lot.member from `tabPoints Ledger Entry` lot join {IMPORTED_ROWS} on r.member = lot.member and {IMPORTED}
 		where lot.voucher_type = %(voucher_type)s and lot.voucher_no = %(batch)s and lot.entry_type = 'Import'
-			and lot.remaining_points <> lot.points limit 5""",
+			and lot.remaining_points <> lot.points limit 5 for update""",
 		{**params, "voucher_type": BATCH},
 	)
 	if spent:
@@ -574,16 +573,16 @@ def _refuse_rollback_after_activity(batch: str, params: dict) -> None:
 			ImportRefusedError,
 		)
 	other = frappe.db.sql_list(
-		f"""select distinct e.member from `tabPoints Ledger Entry` e join {IMPORTED_ROWS} on r.member = e.member and {IMPORTED}
-		where not (e.voucher_type = %(voucher_type)s and e.voucher_no = %(batch)s) limit 5""",
+		f"""select e.member from `tabPoints Ledger Entry` e join {IMPORTED_ROWS} on r.member = e.member and {IMPORTED}
+		where not (e.voucher_type = %(voucher_type)s and e.voucher_no = %(batch)s) limit 5 lock in share mode""",
 		{**params, "voucher_type": BATCH},
 	)
 	for doctype, fieldname in _links_to_members():
 		if other:
 			break
 		other = frappe.db.sql_list(
-			f"""select distinct t.`{fieldname}` from `tab{doctype}` t join {IMPORTED_ROWS} on r.member = t.`{fieldname}` and {IMPORTED}
-			limit 5""",
+			f"""select t.`{fieldname}` from `tab{doctype}` t join {IMPORTED_ROWS} on r.member = t.`{fieldname}` and {IMPORTED}
+			limit 5 lock in share mode""",
 			params,
 		)
 	if other:
