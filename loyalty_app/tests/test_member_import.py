@@ -16,6 +16,7 @@ from frappe.tests.utils import FrappeTestCase
 from frappe.utils import getdate
 
 from loyalty_app.install import LOYALTY_USER
+from loyalty_app.loyalty.services.audit import find_breaks
 from loyalty_app.loyalty.services.expiry import expire_points
 from loyalty_app.loyalty.services.ledger import Voucher, credit, debit
 from loyalty_app.loyalty.services.member_import import (
@@ -97,6 +98,11 @@ def rows_of(batch: str) -> dict:
 
 def member_by_code(external_code: str) -> str | None:
 	return frappe.db.get_value("Loyalty Member", {"external_member_code": external_code})
+
+
+def audit_breaks(*members: str) -> list:
+	"""The Ledger Audit's breaks that concern these members."""
+	return [found for found in find_breaks() if found.member in members]
 
 
 def run_at_once(*calls) -> list:
@@ -222,6 +228,7 @@ class TestMemberImport(FrappeTestCase):
 			[("Import", 200, 200, later, result["batch"]), ("Import", 500, 500, soon, result["batch"])],
 		)
 		assert_ledger_consistent(self, member)
+		self.assertEqual(audit_breaks(member), [])
 
 	def test_the_same_file_again_creates_nothing_twice(self):
 		rows = [good_row(lots="300"), good_row(lots="")]
@@ -252,6 +259,7 @@ class TestMemberImport(FrappeTestCase):
 		self.assertEqual(member_figures(member).points_balance, 80)
 		self.assertEqual([e.points for e in ledger(member, entry_type="Expire")], [-120])
 		assert_ledger_consistent(self, member)
+		self.assertEqual(audit_breaks(member), [])
 
 	def test_all_or_nothing_imports_nothing_while_a_row_is_wrong(self):
 		rows = [good_row(lots="100"), good_row(mobile_no="not a phone")]
@@ -307,6 +315,7 @@ class TestMemberImport(FrappeTestCase):
 			self.assertEqual(frappe.db.get_value("Customer", customer, "disabled"), 1)
 			self.assertEqual([e.points for e in ledger(member, entry_type="Reverse")], [-250])
 			assert_ledger_consistent(self, member)
+			self.assertEqual(audit_breaks(member), [])
 			self.assertEqual(
 				frappe.db.get_value("Loyalty Import Batch", result["batch"], ["status", "rolled_back_rows"]),
 				("Rolled Back", 2),
