@@ -26,7 +26,12 @@ from frappe.utils import getdate, now_datetime
 from loyalty_app.engine.member_import import parse_row
 from loyalty_app.engine.privacy import mask_number
 from loyalty_app.loyalty.services import ledger
-from loyalty_app.loyalty.services.members import e164, parse_mobile, parse_mobile_number
+from loyalty_app.loyalty.services.members import (
+	e164,
+	new_customer_group_and_territory,
+	parse_mobile,
+	parse_mobile_number,
+)
 from loyalty_app.loyalty.services.settings import get_settings
 
 BATCH = "Loyalty Import Batch"
@@ -321,15 +326,15 @@ def import_batch(batch: str) -> dict:
 		)
 	_link_existing_customers(batch)
 	frappe.db.commit()  # nosemgrep: the checks' results are kept; the import proceeds in chunks
-	selling = frappe.get_cached_doc("Selling Settings")
+	customer_group, territory = new_customer_group_and_territory()
 	settings = get_settings()
 	params = {
 		"batch": batch,
 		"now": now_datetime(),
 		"today": getdate(),
 		"user": frappe.session.user,
-		"customer_group": selling.customer_group or frappe.db.get_value("Customer Group", {"is_group": 0}),
-		"territory": selling.territory or frappe.db.get_value("Territory", {"is_group": 0}),
+		"customer_group": customer_group,
+		"territory": territory,
 		"tier_valid_until": settings.tier_valid_until(getdate()),
 		"consent_text_version": doc.consent_text_version,
 		"prefix": MEMBER_SERIES,

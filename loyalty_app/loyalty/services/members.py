@@ -85,16 +85,24 @@ def enrol(
 	return member
 
 
-def create_customer_for(member) -> str:
+def new_customer_group_and_territory() -> tuple[str, str]:
+	"""Where a member's new ERPNext Customer goes: Selling Settings' defaults, else the first leaf."""
 	selling = frappe.get_cached_doc("Selling Settings")
+	return (
+		selling.customer_group or frappe.db.get_value("Customer Group", {"is_group": 0}),
+		selling.territory or frappe.db.get_value("Territory", {"is_group": 0}),
+	)
+
+
+def create_customer_for(member) -> str:
+	customer_group, territory = new_customer_group_and_territory()
 	customer = frappe.get_doc(
 		{
 			"doctype": "Customer",
 			"customer_name": member.member_name,
 			"customer_type": "Individual",
-			"customer_group": selling.customer_group
-			or frappe.db.get_value("Customer Group", {"is_group": 0}),
-			"territory": selling.territory or frappe.db.get_value("Territory", {"is_group": 0}),
+			"customer_group": customer_group,
+			"territory": territory,
 			"mobile_no": member.mobile_no,
 			"email_id": member.email,
 		}
