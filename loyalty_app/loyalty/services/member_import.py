@@ -644,7 +644,7 @@ def refresh_counts(batch: str) -> dict:
 			for row_no, message in errors
 		),
 	}
-	frappe.db.set_value(BATCH, batch, counts)
+	frappe.db.set_value(BATCH, batch, dict(counts))
 	return counts
 
 
