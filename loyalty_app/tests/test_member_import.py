@@ -217,6 +217,9 @@ class TestMemberImport(FrappeTestCase):
 		self.assertEqual(str(doc.birthday), "1990-02-28")
 		self.assertEqual((doc.status, doc.marketing_consent, doc.data_processing_consent), ("Active", 1, 0))
 		self.assertEqual(doc.import_batch, result["batch"])
+		doc.external_member_code, doc.member_name = "SOMEONE-ELSE", "Zhao Min Renamed"
+		doc.save()
+		self.assertEqual(member_by_code(good["external_member_code"]), member)
 		self.assertEqual(
 			frappe.db.count("Member Consent", {"member": member, "consent_type": "Marketing"}), 1
 		)

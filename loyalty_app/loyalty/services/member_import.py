@@ -41,6 +41,13 @@ ALL_OR_NOTHING = "All or nothing"
 IMPORT_CHUNK = 20_000
 LOAD_CHUNK = 10_000
 MEMBER_SERIES = "LM-"
+
+
+def import_lock_name() -> str:
+	"""The named lock that lets one import chunk run at a time on this site."""
+	return f"{frappe.conf.db_name}:loyalty_member_import"
+
+
 MEMBER_SERIES_DIGITS = 5
 REFERRAL_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 ERROR_SUMMARY_ROWS = 200
@@ -348,7 +355,7 @@ def import_batch(batch: str) -> dict:
 			_import_chunk(voucher, params)
 			frappe.db.commit()  # nosemgrep: one transaction per chunk keeps a large import restartable
 		finally:
-			frappe.db.sql("select release_lock('loyalty_member_import')")
+			frappe.db.sql("select release_lock(%s)", import_lock_name())
 	_drop_work_tables()
 	frappe.db.set_value(BATCH, batch, {"status": "Imported", "imported_on": now_datetime()})
 	counts = refresh_counts(batch)
@@ -390,8 +397,9 @@ def _import_chunk(voucher: ledger.Voucher, params: dict) -> None:
 	from there; each staging row is updated once, at the end."""
 	_drop_work_tables()
 	frappe.db.sql("select name from `tabLoyalty Import Batch` where name = %(batch)s for update", params)
-	# One import chunk at a time on the site, so a chunk sees what another batch's chunk has just written.
-	frappe.db.sql("select get_lock('loyalty_member_import', 600)")
+	# One import chunk at a time on the site (MariaDB's named locks are server-wide: the name holds the
+	# site's database), so a chunk sees what another batch's chunk has just written.
+	frappe.db.sql("select get_lock(%s, 600)", import_lock_name())
 	# Work tables first: Frappe allows CREATE only before a transaction writes.
 	frappe.db.sql(
 		"""create temporary table loyalty_import_chunk (primary key (row_name)) as

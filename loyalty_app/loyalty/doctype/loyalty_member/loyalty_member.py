@@ -34,6 +34,8 @@ SERVICE_FIELDS = (
 	"lifetime_revenue",
 	"acquisition_cost",
 	"value_refreshed_on",
+	"external_member_code",
+	"import_batch",
 )
 
 
