@@ -42,12 +42,6 @@ IMPORT_CHUNK = 20_000
 LOAD_CHUNK = 10_000
 MEMBER_SERIES = "LM-"
 
-
-def import_lock_name() -> str:
-	"""The named lock that lets one import chunk run at a time on this site."""
-	return f"{frappe.conf.db_name}:loyalty_member_import"
-
-
 MEMBER_SERIES_DIGITS = 5
 REFERRAL_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 ERROR_SUMMARY_ROWS = 200
@@ -490,6 +484,11 @@ def _drop_rows_taken_meanwhile(params: dict) -> None:
 	):
 		frappe.db.sql("delete from loyalty_import_chunk where member in %(members)s", {"members": dropped})
 		frappe.db.sql("delete from loyalty_import_lot where member in %(members)s", {"members": dropped})
+
+
+def import_lock_name() -> str:
+	"""The named lock that lets one import chunk run at a time on this site."""
+	return f"{frappe.conf.db_name}:loyalty_member_import"
 
 
 def _drop_work_tables() -> None:
