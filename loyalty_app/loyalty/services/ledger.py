@@ -708,10 +708,6 @@ def _shift_member(
 	)
 
 
-def ledger_has_webhooks() -> bool:
-	return bool(frappe.cache.get_value("webhooks", get_all_webhooks).get(LEDGER))
-
-
 def post_opening_balances(voucher: Voucher, lots_query: str, figures_query: str, params: dict) -> int:
 	"""Opening balances brought from another system, set-based: an Import lot per row of `lots_query`.
 
@@ -796,7 +792,7 @@ def _post_in_bulk(entries_query: str, figures_query: str, values: dict, sign: in
 		from ({entries_query}) e""",
 		values,
 	)
-	if ledger_has_webhooks():
+	if webhooks_watch_the_ledger():
 		for name in frappe.db.sql_list(
 			f"select left(sha2(idempotency_key, 256), 20) from ({entries_query}) e", values
 		):
