@@ -39,6 +39,26 @@ def random_mobile() -> str:
 	return f"+86139{random.randint(0, 99_999_999):08d}"
 
 
+def make_existing_customer(customer_name: str, mobile_no: str | None = None, **fields) -> str:
+	"""A Customer as a retailer already has it in ERPNext (a mobile number on the Customer makes ERPNext
+	create its primary Contact with that phone too)."""
+	return (
+		frappe.get_doc(
+			{
+				"doctype": "Customer",
+				"customer_name": customer_name,
+				"customer_type": "Individual",
+				"customer_group": "All Customer Groups",
+				"territory": "All Territories",
+				"mobile_no": mobile_no,
+				**fields,
+			}
+		)
+		.insert(ignore_permissions=True)
+		.name
+	)
+
+
 def make_member(**profile) -> str:
 	mobile = profile.pop("mobile_no", None) or random_mobile()
 	return enrol(mobile, profile.pop("member_name", "Test Member"), **profile).name

@@ -1,0 +1,166 @@
+"""Adopting the app on an ERPNext that already has customers: enrolment finds the Customer before it
+creates one, on every surface (desk, POS panel, portal sign-up; the REST API in tests/http_api)."""
+
+import frappe
+from frappe.tests.utils import FrappeTestCase
+
+from loyalty_app.api import portal, pos
+from loyalty_app.install import LOYALTY_USER
+from loyalty_app.loyalty.services.members import CustomerChoiceNeededError, enrol
+from loyalty_app.tests.utils import as_user, make_existing_customer, make_user, random_mobile
+
+
+def spaced(mobile: str) -> str:
+	"""+8613912345678 the way a shop assistant typed it into ERPNext years ago: 139-1234 5678."""
+	digits = mobile.removeprefix("+86")
+	return f"{digits[:3]}-{digits[3:7]} {digits[7:]}"
+
+
+def customers_count() -> int:
+	return frappe.db.count("Customer")
+
+
+def add_contact(customer: str, phone: str | None = None, email: str | None = None) -> str:
+	contact = frappe.get_doc({"doctype": "Contact", "first_name": f"Contact of {customer}"})
+	if phone:
+		contact.append("phone_nos", {"phone": phone, "is_primary_mobile_no": 1})
+	if email:
+		contact.append("email_ids", {"email_id": email, "is_primary": 1})
+	contact.append("links", {"link_doctype": "Customer", "link_name": customer})
+	return contact.insert(ignore_permissions=True).name
+
+
+class TestEnrolmentFindsTheCustomer(FrappeTestCase):
+	def test_desk_enrolment_links_the_customer_with_the_mobile_in_another_format(self):
+		mobile = random_mobile()
+		customer = make_existing_customer("_LP Regular", spaced(mobile))
+		before = customers_count()
+		member = frappe.get_doc(
+			{"doctype": "Loyalty Member", "member_name": "Regular", "mobile_no": mobile}
+		).insert()
+		self.assertEqual(member.customer, customer)
+		self.assertEqual(customers_count(), before)
+
+	def test_a_contact_phone_of_the_customer_is_found(self):
+		mobile = random_mobile()
+		customer = make_existing_customer("_LP Contact Phone Only")
+		add_contact(customer, phone=f"0086 {mobile.removeprefix('+86')}")
+		before = customers_count()
+		member = enrol(mobile, "Contact Phone")
+		self.assertEqual(member.customer, customer)
+		self.assertEqual(customers_count(), before)
+
+	def test_a_longer_number_ending_in_the_same_digits_and_disabled_customers_are_not_matches(self):
+		mobile = random_mobile()
+		make_existing_customer("_LP Longer Number", "+1" + mobile.removeprefix("+86"))
+		make_existing_customer("_LP Gone", mobile, disabled=1)
+		before = customers_count()
+		member = enrol(mobile, "Newcomer")
+		self.assertEqual(customers_count(), before + 1)
+		self.assertNotIn(member.customer, ("_LP Longer Number", "_LP Gone"))
+		self.assertEqual(frappe.db.get_value("Customer", member.customer, "mobile_no"), mobile)
+
+	def test_several_customers_with_the_mobile_need_a_choice_and_nothing_is_created(self):
+		mobile = random_mobile()
+		first = make_existing_customer("_LP Twin A", mobile)
+		second = make_existing_customer("_LP Twin B", spaced(mobile))
+		before = customers_count()
+		with self.assertRaisesRegex(CustomerChoiceNeededError, f"{first}, {second}"):
+			frappe.get_doc({"doctype": "Loyalty Member", "member_name": "Twin", "mobile_no": mobile}).insert()
+		self.assertEqual(customers_count(), before)
+		self.assertFalse(frappe.db.exists("Loyalty Member", {"mobile_no": mobile}))
+
+	def test_a_customer_that_already_has_a_member_is_not_linked_twice(self):
+		mobile = random_mobile()
+		customer = make_existing_customer("_LP Changed Number", mobile)
+		member = enrol(random_mobile(), "Changed Number", customer=customer)
+		before = customers_count()
+		with self.assertRaisesRegex(frappe.DuplicateEntryError, member.name):
+			enrol(mobile, "Someone With The Old Number")
+		self.assertEqual(customers_count(), before)
+
+
+class TestPosEnrolmentFindsTheCustomer(FrappeTestCase):
+	def setUp(self):
+		self.clerk = make_user("_lp_pos_clerk@example.com", LOYALTY_USER, "Sales User")
+
+	def test_the_clerk_enrols_an_existing_customer(self):
+		mobile = random_mobile()
+		customer = make_existing_customer("_LP Walk-in Regular", spaced(mobile))
+		before = customers_count()
+		with as_user(self.clerk):
+			summary = pos.enrol(mobile, "Walk-in Regular")
+		self.assertEqual(summary["customer"], customer)
+		self.assertEqual(customers_count(), before)
+
+	def test_the_clerk_chooses_among_customers_with_the_same_mobile(self):
+		mobile = random_mobile()
+		first = make_existing_customer("_LP Shared Phone A", mobile)
+		second = make_existing_customer("_LP Shared Phone B", mobile)
+		before = customers_count()
+		with as_user(self.clerk):
+			choice = pos.enrol(mobile, "Shared Phone")
+			self.assertEqual(
+				choice["choose_customer"],
+				[
+					{"customer": first, "customer_name": "_LP Shared Phone A"},
+					{"customer": second, "customer_name": "_LP Shared Phone B"},
+				],
+			)
+			self.assertFalse(frappe.db.exists("Loyalty Member", {"mobile_no": mobile}))
+			with self.assertRaisesRegex(CustomerChoiceNeededError, "does not have mobile number"):
+				pos.enrol(mobile, "Shared Phone", customer=make_existing_customer("_LP Unrelated"))
+			summary = pos.enrol(mobile, "Shared Phone", customer=second)
+		self.assertEqual(summary["customer"], second)
+		self.assertEqual(customers_count(), before + 1)  # only the unrelated one made above
+
+
+class TestPortalSignUpFindsTheCustomer(FrappeTestCase):
+	def website_user(self, email: str) -> str:
+		if not frappe.db.exists("User", email):
+			frappe.get_doc(
+				{
+					"doctype": "User",
+					"email": email,
+					"first_name": "Web",
+					"user_type": "Website User",
+					"send_welcome_email": 0,
+				}
+			).insert(ignore_permissions=True)
+		return email
+
+	def test_sign_up_links_the_customer_that_carries_the_users_email(self):
+		user = self.website_user("_lp_adopt_web_own@example.com")
+		mobile = random_mobile()
+		customer = make_existing_customer("_LP Web Own", mobile, email_id=user)
+		before = customers_count()
+		with as_user(user):
+			summary = portal.join(spaced(mobile), "Web Own")
+			again = portal.join(random_mobile(), "Web Own Again")
+		self.assertEqual(frappe.db.get_value("Loyalty Member", summary["member"], "customer"), customer)
+		self.assertEqual(frappe.db.get_value("Loyalty Member", summary["member"], "user"), user)
+		self.assertEqual(again["member"], summary["member"])
+		self.assertEqual(customers_count(), before)
+
+	def test_sign_up_with_someone_elses_mobile_is_refused_without_saying_whose(self):
+		user = self.website_user("_lp_adopt_web_prober@example.com")
+		mobile = random_mobile()
+		make_existing_customer("_LP Web Victim", mobile)
+		member_mobile = random_mobile()
+		enrol(member_mobile, "Web Victim Member")
+		before = customers_count()
+		with as_user(user):
+			for typed in (mobile, member_mobile):
+				with self.assertRaises(frappe.PermissionError) as refused:
+					portal.join(typed, "Prober")
+				self.assertNotIn("Victim", str(refused.exception))
+		self.assertEqual(customers_count(), before)
+		self.assertFalse(frappe.db.exists("Loyalty Member", {"user": user}))
+
+	def test_sign_up_with_a_new_mobile_creates_one_customer(self):
+		user = self.website_user("_lp_adopt_web_new@example.com")
+		before = customers_count()
+		with as_user(user):
+			summary = portal.join(random_mobile(), "Web New")
+		self.assertEqual(customers_count(), before + 1)
+		self.assertEqual(frappe.db.get_value("Loyalty Member", summary["member"], "user"), user)
