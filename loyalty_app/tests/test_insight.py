@@ -124,6 +124,27 @@ class TestChurnWarning(FrappeTestCase):
 
 
 class TestPointsLiability(FrappeTestCase):
+	def test_earned_is_labelled_gross_and_a_cancelled_sale_still_counts_in_it(self):
+		with programme(point_value=0.1):
+			member = make_member()
+			invoice = make_invoice(member, [(TEA, 1, 300)])
+			invoice.reload()
+			invoice.cancel()
+			_columns, _rows, _message, _chart, summary = points_liability(
+				{"from_date": today(), "to_date": today()}
+			)
+		labels = [s["label"] for s in summary]
+		self.assertNotIn("Earned", labels)
+		self.assertNotIn("Redeemed", labels)
+		self.assertIn("Redeemed (before restores)", labels)
+		earned = frappe.db.sql(
+			"""select sum(points) from `tabPoints Ledger Entry` where entry_type in ('Earn', 'Bonus')
+			and date(posting_datetime) = %s""",
+			today(),
+		)[0][0]
+		self.assertEqual(next(s["value"] for s in summary if s["label"].startswith("Earned")), earned)
+		self.assertEqual(frappe.db.get_value("Loyalty Member", member, "points_balance"), 0)
+
 	def test_outstanding_points_reconcile_with_member_balances(self):
 		with programme(point_value=0.1):
 			member = make_member()
@@ -138,6 +159,8 @@ class TestPointsLiability(FrappeTestCase):
 		self.assertAlmostEqual(
 			next(s["value"] for s in summary if s["label"] == "Outstanding Value"), balances * 0.1, 2
 		)
-		self.assertGreaterEqual(next(s["value"] for s in summary if s["label"] == "Earned"), 300)
+		self.assertGreaterEqual(
+			next(s["value"] for s in summary if s["label"] == "Earned (before reversals and returns)"), 300
+		)
 		_columns, by_company, _message, _chart, _summary = points_liability({"company": company()})
 		self.assertEqual(sum(r.outstanding_points for r in by_company), balances)
