@@ -4,11 +4,13 @@ from loyalty_app.channels.services import guides
 from loyalty_app.engagement.services import member_days
 from loyalty_app.loyalty.services import sales
 from loyalty_app.loyalty.services.members import member_for_customer
+from loyalty_app.loyalty.services.rollout import programme_live
 from loyalty_app.rewards.services import coupons
 
 
 def invoice_before_validate(invoice, method=None) -> None:
-	invoice.loyalty_member = member_for_customer(invoice.customer)
+	# An invoice of a store the programme is not live in has no member: it earns, redeems and counts nothing.
+	invoice.loyalty_member = member_for_customer(invoice.customer) if programme_live(invoice) else None
 	member_days.mark_invoice(invoice)
 	guides.credit_guide(invoice)
 	sales.prepare_points_payment(invoice)

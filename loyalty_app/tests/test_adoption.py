@@ -1,13 +1,31 @@
 """Adopting the app on an ERPNext that already has customers: enrolment finds the Customer before it
-creates one, on every surface (desk, POS panel, portal sign-up; the REST API in tests/http_api)."""
+creates one, on every surface (desk, POS panel, portal sign-up; the REST API in tests/http_api); the
+programme goes live one store at a time."""
+
+from contextlib import contextmanager
 
 import frappe
 from frappe.tests.utils import FrappeTestCase
+from frappe.utils import add_days, today
 
 from loyalty_app.api import portal, pos
 from loyalty_app.install import LOYALTY_USER
 from loyalty_app.loyalty.services.members import CustomerChoiceNeededError, enrol
-from loyalty_app.tests.utils import as_user, make_existing_customer, make_user, random_mobile
+from loyalty_app.tests.test_member_reports import test_store
+from loyalty_app.tests.utils import (
+	TEA,
+	as_user,
+	ensure_pos_profile,
+	ledger,
+	make_existing_customer,
+	make_invoice,
+	make_member,
+	make_return,
+	make_user,
+	member_figures,
+	programme,
+	random_mobile,
+)
 
 
 def spaced(mobile: str) -> str:
@@ -164,3 +182,70 @@ class TestPortalSignUpFindsTheCustomer(FrappeTestCase):
 			summary = portal.join(random_mobile(), "Web New")
 		self.assertEqual(customers_count(), before + 1)
 		self.assertEqual(frappe.db.get_value("Loyalty Member", summary["member"], "user"), user)
+
+
+@contextmanager
+def live_stores(rows: list[dict]):
+	settings = frappe.get_single("Loyalty Settings")
+	settings.set("store_rollout", rows)
+	settings.save()
+	try:
+		yield
+	finally:
+		settings = frappe.get_single("Loyalty Settings")
+		settings.set("store_rollout", [])
+		settings.save()
+
+
+class TestRolloutByStore(FrappeTestCase):
+	def setUp(self):
+		self.pilot, self.other = test_store(), test_store()
+		self.pilot_till = ensure_pos_profile(f"_LP Pilot Till {self.pilot}", self.pilot)
+		self.other_till = ensure_pos_profile(f"_LP Other Till {self.other}", self.other)
+
+	def test_only_the_pilot_store_earns_and_other_stores_sell_as_before(self):
+		with programme(), live_stores([{"store": self.pilot, "live_from": today()}]):
+			member = make_member()
+			pilot_sale = make_invoice(
+				member, [(TEA, 1, 100)], doctype="POS Invoice", pos_profile=self.pilot_till
+			)
+			other_sale = make_invoice(
+				member, [(TEA, 1, 70)], doctype="POS Invoice", pos_profile=self.other_till
+			)
+			desk_sale = make_invoice(member, [(TEA, 1, 40)], set_warehouse=self.other)
+		self.assertEqual((other_sale.docstatus, desk_sale.docstatus), (1, 1))
+		self.assertFalse(other_sale.loyalty_member)
+		self.assertEqual([e.voucher_no for e in ledger(member)], [pilot_sale.name])
+		figures = member_figures(member)
+		self.assertEqual((figures.points_balance, figures.purchase_count, figures.total_spend), (100, 1, 100))
+
+	def test_a_store_earns_from_its_live_date_and_a_later_return_follows_the_original(self):
+		with programme(), live_stores([{"store": self.pilot, "live_from": add_days(today(), 1)}]):
+			member = make_member()
+			before_live = make_invoice(
+				member, [(TEA, 1, 100)], doctype="POS Invoice", pos_profile=self.pilot_till
+			)
+			with self.assertRaisesRegex(frappe.ValidationError, "not a loyalty member"):
+				make_invoice(
+					member,
+					[(TEA, 1, 50)],
+					doctype="POS Invoice",
+					pos_profile=self.pilot_till,
+					loyalty_points_redeemed=10,
+				)
+		self.assertFalse(before_live.loyalty_member)
+		self.assertEqual(member_figures(member).purchase_count, 0)
+		with programme():
+			sale = make_invoice(member, [(TEA, 2, 50)], set_warehouse=self.pilot)
+			with live_stores([{"store": self.pilot, "live_from": add_days(today(), 1)}]):
+				make_return(sale, {TEA: 1})
+		self.assertEqual(member_figures(member).points_balance, 50)
+
+	def test_a_sales_invoice_without_a_warehouse_follows_its_company(self):
+		with programme(), live_stores([{"store": self.pilot, "live_from": today()}]):
+			member = make_member()
+			back_office = make_invoice(member, [(TEA, 1, 30)])
+		with programme(), live_stores([{"store": self.pilot, "live_from": add_days(today(), 1)}]):
+			too_early = make_invoice(member, [(TEA, 1, 20)])
+		self.assertEqual((back_office.loyalty_member, too_early.loyalty_member), (member, None))
+		self.assertEqual(member_figures(member).points_balance, 30)

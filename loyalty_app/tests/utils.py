@@ -149,9 +149,9 @@ def make_return(invoice, qty_by_item: dict[str, float]):
 	return credit_note
 
 
-def ensure_pos_profile(name: str = "_LP Till") -> str:
+def ensure_pos_profile(name: str = "_LP Till", warehouse: str | None = None) -> str:
 	if not frappe.db.exists("POS Profile", name):
-		create_pos_profile(name)
+		create_pos_profile(name, warehouse)
 	if not frappe.db.exists("POS Opening Entry", {"pos_profile": name, "status": "Open", "docstatus": 1}):
 		frappe.get_doc(
 			{
@@ -166,7 +166,7 @@ def ensure_pos_profile(name: str = "_LP Till") -> str:
 	return name
 
 
-def create_pos_profile(name: str) -> None:
+def create_pos_profile(name: str, warehouse: str | None = None) -> None:
 	the_company = company()
 	ensure_points_mode_of_payment(the_company)
 	cash = frappe.get_doc("Mode of Payment", "Cash")
@@ -184,7 +184,8 @@ def create_pos_profile(name: str) -> None:
 			"doctype": "POS Profile",
 			"name": name,
 			"company": the_company,
-			"warehouse": frappe.db.get_value("Warehouse", {"company": the_company, "is_group": 0}),
+			"warehouse": warehouse
+			or frappe.db.get_value("Warehouse", {"company": the_company, "is_group": 0}),
 			"currency": frappe.get_cached_value("Company", the_company, "default_currency"),
 			"write_off_account": frappe.db.get_value("Company", the_company, "write_off_account"),
 			"write_off_cost_center": frappe.db.get_value("Company", the_company, "cost_center"),
