@@ -15,6 +15,8 @@ from loyalty_app.tests.test_member_reports import test_store
 from loyalty_app.tests.utils import (
 	TEA,
 	as_user,
+	company,
+	ensure_items,
 	ensure_pos_profile,
 	ledger,
 	make_existing_customer,
@@ -249,3 +251,116 @@ class TestRolloutByStore(FrappeTestCase):
 			too_early = make_invoice(member, [(TEA, 1, 20)])
 		self.assertEqual((back_office.loyalty_member, too_early.loyalty_member), (member, None))
 		self.assertEqual(member_figures(member).points_balance, 30)
+
+
+def customer_group(name: str) -> str:
+	if not frappe.db.exists("Customer Group", name):
+		frappe.get_doc(
+			{
+				"doctype": "Customer Group",
+				"customer_group_name": name,
+				"parent_customer_group": "All Customer Groups",
+			}
+		).insert()
+	return name
+
+
+def sell_to(customer: str, amount: float, posting_date: str | None = None, **fields):
+	"""A submitted Sales Invoice of the retailer's past, for a customer who may be no member."""
+	ensure_items()
+	invoice = frappe.get_doc(
+		{
+			"doctype": "Sales Invoice",
+			"company": company(),
+			"customer": customer,
+			"set_posting_time": 1,
+			"posting_date": posting_date or today(),
+			"due_date": posting_date or today(),
+			"items": [{"item_code": TEA, "qty": 1, "rate": amount, "price_list_rate": amount}],
+			**fields,
+		}
+	)
+	invoice.insert()
+	invoice.submit()
+	return invoice
+
+
+def enrol_batch(**filters) -> "frappe.model.document.Document":
+	batch = frappe.get_doc({"doctype": "Member Enrolment Batch", **filters}).insert()
+	return batch.reload()
+
+
+class TestBulkEnrolment(FrappeTestCase):
+	def setUp(self):
+		self.group = customer_group(f"_LP Adopt {frappe.generate_hash(length=6)}")
+
+	def test_a_customer_group_is_enrolled_once_with_unknown_consent(self):
+		mobiles = [random_mobile() for _ in range(3)]
+		regulars = [
+			make_existing_customer(f"_LP Bulk {i}", spaced(m), customer_group=self.group)
+			for i, m in enumerate(mobiles)
+		]
+		no_mobile = make_existing_customer("_LP Bulk No Mobile", customer_group=self.group)
+		shared = random_mobile()
+		first_twin = make_existing_customer("_LP Bulk Twin", shared, customer_group=self.group)
+		second_twin = make_existing_customer("_LP Bulk Twin", shared, customer_group=self.group)
+		already = make_existing_customer("_LP Bulk Member", random_mobile(), customer_group=self.group)
+		existing_member = enrol(random_mobile(), "Bulk Member", customer=already).name
+		outsider = make_existing_customer("_LP Bulk Outsider", random_mobile())
+		before = frappe.db.count("Loyalty Member")
+
+		batch = enrol_batch(customer_group=self.group)
+
+		self.assertEqual(
+			(batch.status, batch.enrolled, batch.without_mobile, batch.mobile_taken), ("Completed", 4, 1, 1)
+		)
+		self.assertEqual(frappe.db.count("Loyalty Member"), before + 4)
+		for customer, mobile in [*zip(regulars, mobiles, strict=True), (first_twin, shared)]:
+			member = frappe.db.get_value(
+				"Loyalty Member",
+				{"customer": customer},
+				[
+					"name",
+					"mobile_no",
+					"mobile_masked",
+					"marketing_consent",
+					"data_processing_consent",
+					"enrolment_batch",
+					"status",
+					"referral_code",
+					"lifecycle_stage",
+					"points_balance",
+				],
+				as_dict=True,
+			)
+			self.assertEqual(member.mobile_no, mobile)
+			self.assertEqual(member.mobile_masked, f"+86 {mobile[3:6]}****{mobile[-4:]}")
+			self.assertEqual((member.marketing_consent, member.data_processing_consent), (0, 0))
+			self.assertEqual(
+				(member.enrolment_batch, member.status, member.lifecycle_stage), (batch.name, "Active", "New")
+			)
+			self.assertEqual(len(member.referral_code), 8)
+		for customer in (no_mobile, second_twin, outsider):
+			self.assertFalse(frappe.db.exists("Loyalty Member", {"customer": customer}))
+		self.assertEqual(
+			frappe.db.get_value("Loyalty Member", {"customer": already}, "name"), existing_member
+		)
+
+		again = enrol_batch(customer_group=self.group)
+		self.assertEqual((again.enrolled, frappe.db.count("Loyalty Member")), (0, before + 4))
+		# the members' naming series moved on: a member enrolled afterwards gets a name of its own
+		self.assertTrue(make_member())
+
+	def test_bought_recently_and_in_a_store(self):
+		store = test_store()
+		recent, old, elsewhere = (
+			make_existing_customer(f"_LP Bulk Buyer {i}", random_mobile(), customer_group=self.group)
+			for i in range(3)
+		)
+		sell_to(recent, 50, set_warehouse=store, update_stock=0)
+		sell_to(old, 50, add_days(today(), -200), set_warehouse=store)
+		sell_to(elsewhere, 50)
+		batch = enrol_batch(customer_group=self.group, store=store, bought_within_months=6)
+		self.assertEqual(batch.enrolled, 1)
+		self.assertEqual(frappe.db.get_value("Loyalty Member", {"customer": recent}, "home_store"), store)
+		self.assertFalse(frappe.db.exists("Loyalty Member", {"customer": ("in", [old, elsewhere])}))

@@ -25,7 +25,7 @@ class CustomerChoiceNeededError(frappe.ValidationError):
 def normalize_mobile(raw: str, region: str | None = None) -> str:
 	"""A mobile number in E.164 form (+8613800138000); numbers without + are read in `region`."""
 	text = (raw or "").strip()
-	if not (mobile := _parse_mobile(text, region)):
+	if not (mobile := parse_mobile(text, region)):
 		frappe.throw(_("{0} is not a valid mobile number").format(frappe.bold(text)), InvalidMobileError)
 	return mobile
 
@@ -33,10 +33,10 @@ def normalize_mobile(raw: str, region: str | None = None) -> str:
 def mobile_in(query: str | None) -> str | None:
 	"""The search text as a mobile number in E.164 form when it is one, else None (no error shown)."""
 	text = (query or "").strip()
-	return _parse_mobile(text) if MOBILE_LIKE.match(text) else None
+	return parse_mobile(text) if MOBILE_LIKE.match(text) else None
 
 
-def _parse_mobile(text: str, region: str | None = None) -> str | None:
+def parse_mobile(text: str, region: str | None = None) -> str | None:
 	try:
 		number = phonenumbers.parse(text, region or get_settings().mobile_region)
 	except phonenumbers.NumberParseException:
@@ -78,7 +78,7 @@ def customers_with_mobile(mobile_no: str) -> list[dict]:
 	)
 	found = {}
 	for row in rows:
-		if _parse_mobile(row.phone) == mobile:
+		if parse_mobile(row.phone) == mobile:
 			found.setdefault(row.name, {"customer": row.name, "customer_name": row.customer_name})
 	return sorted(found.values(), key=lambda c: c["customer"])
 
@@ -209,7 +209,18 @@ def create_customer_for(member) -> str:
 
 
 def new_referral_code() -> str:
-	while True:
-		code = "".join(secrets.choice(REFERRAL_ALPHABET) for _ in range(8))
-		if not frappe.db.exists(MEMBER, {"referral_code": code}):
-			return code
+	return new_referral_codes(1)[0]
+
+
+def new_referral_codes(count: int) -> list[str]:
+	"""`count` distinct referral codes no member has yet (8 of 32 characters: collisions are rare)."""
+	codes: set[str] = set()
+	while len(codes) < count:
+		wanted = {
+			"".join(secrets.choice(REFERRAL_ALPHABET) for _ in range(8)) for _ in range(count - len(codes))
+		}
+		taken = frappe.db.sql_list(
+			f"select referral_code from `tab{MEMBER}` where referral_code in %s", (tuple(wanted),)
+		)
+		codes |= wanted - set(taken)
+	return sorted(codes)

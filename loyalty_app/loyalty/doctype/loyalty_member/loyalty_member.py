@@ -27,6 +27,7 @@ SERVICE_FIELDS = (
 	"purchase_count",
 	"total_spend",
 	"referral_code",
+	"enrolment_batch",
 	"lifecycle_stage",
 	"lifecycle_stage_since",
 	"first_purchase_date",

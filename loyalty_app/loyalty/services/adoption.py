@@ -1,0 +1,191 @@
+"""Adopting the programme on an ERPNext that already has customers: bulk enrolment.
+
+A *Member Enrolment Batch* picks enabled Customers that are no members yet (by customer group and
+territory, with their sub-groups, by the store they bought in, by a purchase in the last N months) and a
+background job enrols them chunk by chunk: one keyset-paginated query per chunk, the mobile numbers
+normalised (phonenumbers, in Python: SQL cannot), one multi-row INSERT, one transaction per chunk. A
+rerun or a second batch finds only customers that are still no members, so nothing is enrolled twice.
+
+Bulk-enrolled members have unknown consent (no marketing until they give it) and get no welcome pack,
+sign-up bonus or welcome message: they did not sign up, the retailer brought them in. A customer without
+a valid mobile number, or whose number another member or an earlier customer of the batch already has,
+is skipped and counted (two customers sharing a number need a person to choose).
+"""
+
+import frappe
+from frappe import _
+from frappe.utils import now_datetime, today
+
+from loyalty_app.engine.privacy import mask_mobile
+from loyalty_app.loyalty.services.members import MEMBER, new_referral_codes, parse_mobile
+
+BATCH = "Member Enrolment Batch"
+ENROLMENT_CHUNK = 5_000
+MEMBER_SERIES = "LM-"
+
+
+def enqueue_enrolment(batch: str) -> None:
+	frappe.enqueue(
+		"loyalty_app.loyalty.services.adoption.enrol_customers",
+		queue="long",
+		timeout=6 * 3600,
+		job_id=f"loyalty-enrolment:{frappe.local.site}:{batch}",
+		deduplicate=True,
+		enqueue_after_commit=True,
+		now=bool(frappe.flags.in_test),
+		batch=batch,
+	)
+
+
+def enrol_customers(batch: str) -> dict:
+	"""Background job: enrol the batch's customers; returns the batch's counts."""
+	doc = frappe.get_doc(BATCH, batch)
+	condition, values = customer_condition(doc)
+	counts = {"enrolled": 0, "without_mobile": 0, "mobile_taken": 0}
+	doc.db_set({"status": "Running", "started_at": now_datetime(), **counts})
+	frappe.db.commit()  # nosemgrep: the status must be visible while the job runs
+	total = frappe.db.sql(f"select count(*) from `tabCustomer` c where {condition}", values)[0][0]
+	after, seen = "", 0
+	try:
+		while rows := frappe.db.sql(
+			f"""select c.name, c.customer_name, c.mobile_no from `tabCustomer` c
+			where c.name > %(after)s and {condition} order by c.name limit %(chunk)s""",
+			{**values, "after": after, "chunk": ENROLMENT_CHUNK},
+			as_dict=True,
+		):
+			for key, count in _enrol_chunk(rows, doc).items():
+				counts[key] += count
+			after, seen = rows[-1].name, seen + len(rows)
+			doc.db_set(counts)
+			frappe.db.commit()  # nosemgrep: one transaction per chunk keeps the job restartable
+			frappe.publish_progress(
+				min(seen * 100 / (total or 1), 100),
+				title=_("Enrolling customers"),
+				doctype=BATCH,
+				docname=batch,
+			)
+		doc.db_set({"status": "Completed", "finished_at": now_datetime()})
+	except Exception:
+		frappe.db.rollback()
+		doc.db_set({"status": "Failed", "finished_at": now_datetime()})
+		frappe.db.commit()  # nosemgrep
+		raise
+	return counts
+
+
+def customer_condition(batch) -> tuple[str, dict]:
+	"""SQL over `tabCustomer` c: enabled, no member yet, and every filter the batch sets."""
+	conditions = [
+		"c.disabled = 0",
+		f"not exists (select 1 from `tab{MEMBER}` m where m.customer = c.name)",
+	]
+	values = {}
+	for field, doctype in (("customer_group", "Customer Group"), ("territory", "Territory")):
+		if batch.get(field):
+			lft, rgt = frappe.db.get_value(doctype, batch.get(field), ["lft", "rgt"])
+			conditions.append(
+				f"c.{field} in (select name from `tab{doctype}` where lft >= %({field}_lft)s and rgt <= %({field}_rgt)s)"
+			)
+			values |= {f"{field}_lft": lft, f"{field}_rgt": rgt}
+	purchase_filters = []
+	if batch.get("store"):
+		purchase_filters.append("coalesce(p.warehouse, i.set_warehouse) = %(store)s")
+		values["store"] = batch.store
+	if batch.get("bought_within_months"):
+		purchase_filters.append("i.posting_date >= curdate() - interval %(months)s month")
+		values["months"] = batch.bought_within_months
+	if purchase_filters:
+		where = " and ".join(purchase_filters)
+		conditions.append(
+			f"""(exists (select 1 from `tabPOS Invoice` i left join `tabPOS Profile` p on p.name = i.pos_profile
+				where i.customer = c.name and i.docstatus = 1 and {where})
+			or exists (select 1 from `tabSales Invoice` i left join `tabPOS Profile` p on p.name = i.pos_profile
+				where i.customer = c.name and i.docstatus = 1 and i.is_consolidated = 0 and {where}))"""
+		)
+	return " and ".join(conditions), values
+
+
+def _enrol_chunk(customers: list, batch) -> dict:
+	mobiles = {row.name: parse_mobile(row.mobile_no) if row.mobile_no else None for row in customers}
+	valid = {mobile for mobile in mobiles.values() if mobile}
+	taken = set(
+		frappe.db.sql_list(f"select mobile_no from `tab{MEMBER}` where mobile_no in %s", (tuple(valid),))
+		if valid
+		else ()
+	)
+	chosen = []
+	for row in customers:
+		mobile = mobiles[row.name]
+		if mobile and mobile not in taken:
+			taken.add(mobile)
+			chosen.append((row, mobile))
+	names = _reserve_member_names(len(chosen))
+	codes = new_referral_codes(len(chosen))
+	now, user, joined = now_datetime(), frappe.session.user, today()
+	frappe.db.bulk_insert(
+		MEMBER,
+		[
+			"name",
+			"creation",
+			"modified",
+			"owner",
+			"modified_by",
+			"docstatus",
+			"member_name",
+			"mobile_no",
+			"mobile_masked",
+			"customer",
+			"status",
+			"channel",
+			"home_store",
+			"join_date",
+			"referral_code",
+			"marketing_consent",
+			"data_processing_consent",
+			"lifecycle_stage",
+			"enrolment_batch",
+		],
+		[
+			(
+				name,
+				now,
+				now,
+				user,
+				user,
+				0,
+				row.customer_name,
+				mobile,
+				mask_mobile(mobile),
+				row.name,
+				"Active",
+				"Other",
+				batch.store,
+				joined,
+				code,
+				0,
+				0,
+				"New",
+				batch.name,
+			)
+			for name, code, (row, mobile) in zip(names, codes, chosen, strict=True)
+		],
+	)
+	without_mobile = sum(1 for mobile in mobiles.values() if not mobile)
+	return {
+		"enrolled": len(chosen),
+		"without_mobile": without_mobile,
+		"mobile_taken": len(customers) - len(chosen) - without_mobile,
+	}
+
+
+def _reserve_member_names(count: int) -> list[str]:
+	"""The next `count` names of the members' naming series (LM-.#####), taken under the series row lock."""
+	if not count:
+		return []
+	frappe.db.sql(
+		"insert into `tabSeries` (name, current) values (%s, 0) on duplicate key update name = name",
+		MEMBER_SERIES,
+	)
+	current = frappe.db.sql("select current from `tabSeries` where name = %s for update", MEMBER_SERIES)[0][0]
+	frappe.db.sql("update `tabSeries` set current = current + %s where name = %s", (count, MEMBER_SERIES))
+	return [f"{MEMBER_SERIES}{number:05d}" for number in range(current + 1, current + count + 1)]
