@@ -9,8 +9,11 @@ from frappe.tests.utils import FrappeTestCase
 from frappe.utils import add_days, today
 
 from loyalty_app.api import portal, pos
+from loyalty_app.insight.services.rfm import refresh_rfm
 from loyalty_app.install import LOYALTY_USER
+from loyalty_app.loyalty.services.adoption import backfill_history
 from loyalty_app.loyalty.services.members import CustomerChoiceNeededError, enrol
+from loyalty_app.tests.test_jobs_and_tiers import remove_tier_ladder, tier_ladder
 from loyalty_app.tests.test_member_reports import test_store
 from loyalty_app.tests.utils import (
 	TEA,
@@ -364,3 +367,74 @@ class TestBulkEnrolment(FrappeTestCase):
 		self.assertEqual(batch.enrolled, 1)
 		self.assertEqual(frappe.db.get_value("Loyalty Member", {"customer": recent}, "home_store"), store)
 		self.assertFalse(frappe.db.exists("Loyalty Member", {"customer": ("in", [old, elsewhere])}))
+
+
+# (days ago, amount): a customer who bought about every two months for most of a year
+HISTORY = ((-300, 400), (-240, 300), (-180, 500), (-120, 200), (-60, 600), (-30, 100))
+COMPARED = (
+	"tier",
+	"lifecycle_stage",
+	"rfm_scores",
+	"rfm_segment",
+	"purchase_count",
+	"total_spend",
+	"first_purchase_date",
+	"last_purchase_date",
+	"lifetime_revenue",
+)
+
+
+class TestHistoryBackfill(FrappeTestCase):
+	"""The same history two ways: invoices submitted with the app live, and invoices submitted before
+	the app, then bulk enrolment and the backfill. Both members must end with the same figures."""
+
+	def tearDown(self):
+		remove_tier_ladder()  # the backfill commits
+
+	def test_backfill_gives_the_figures_live_invoices_would_have(self):
+		with programme(tier_basis="Amount spent"):
+			silver, gold = tier_ladder()
+			live = make_member(member_name="Replay Live")
+			for days, amount in HISTORY:
+				on = add_days(today(), days)
+				make_invoice(live, [(TEA, 1, amount)], set_posting_time=1, posting_date=on, due_date=on)
+			mobile = random_mobile()
+			customer = make_existing_customer(
+				"_LP Replay Backfill", mobile, customer_group=customer_group("_LP Replay")
+			)
+			for days, amount in HISTORY:
+				sell_to(customer, amount, add_days(today(), days))
+			batch = enrol_batch(customer_group="_LP Replay")
+			adopted = frappe.db.get_value("Loyalty Member", {"customer": customer})
+			self.assertEqual(
+				(batch.enrolled, frappe.db.get_value("Loyalty Member", adopted, "points_balance")), (1, 0)
+			)
+
+			result = backfill_history(add_days(today(), -365))
+			again = backfill_history(add_days(today(), -365))
+
+		self.assertGreaterEqual(result["invoices_marked"], len(HISTORY))
+		self.assertEqual(frappe.db.count("Sales Invoice", {"loyalty_member": adopted}), len(HISTORY))
+		self.assertEqual((again["invoices_marked"], again["tiers_upgraded"]), (0, 0))
+		figures = {
+			member: frappe.db.get_value("Loyalty Member", member, COMPARED, as_dict=True)
+			for member in (live, adopted)
+		}
+		self.assertEqual(figures[adopted], figures[live])
+		self.assertEqual(
+			(figures[adopted].tier, figures[adopted].purchase_count, figures[adopted].total_spend),
+			(gold, 6, 2100),
+		)
+		self.assertTrue(figures[adopted].rfm_scores)
+		self.assertEqual(figures[adopted].lifecycle_stage, "Loyal")
+		self.assertFalse(frappe.db.exists("Points Ledger Entry", {"member": adopted}))
+		self.assertTrue(silver)
+
+	def test_a_frozen_members_purchases_count_for_rfm(self):
+		with programme():
+			member = make_member()
+			frappe.db.set_value("Loyalty Member", member, "status", "Frozen")
+			make_invoice(member, [(TEA, 1, 80)])
+			refresh_rfm()
+		self.assertFalse(frappe.db.exists("Points Ledger Entry", {"member": member}))
+		self.assertTrue(frappe.db.get_value("Loyalty Member", member, "rfm_scores"))

@@ -25,7 +25,7 @@ class TestRFM(FrappeTestCase):
 			gone = make_member()
 			make_invoice(gone, [(TEA, 1, 10)])
 			frappe.db.sql(
-				"update `tabPoints Ledger Entry` set posting_datetime = posting_datetime - interval 400 day where member = %s",
+				"update `tabSales Invoice` set posting_date = posting_date - interval 400 day where loyalty_member = %s",
 				gone,
 			)
 			refresh_rfm()
@@ -49,7 +49,7 @@ class TestRFM(FrappeTestCase):
 	def test_quintiles_on_a_hand_scored_data_set(self):
 		"""Ten members, two per quintile of each dimension, in a window of their own (the year 2090).
 
-		Frequency is the purchase count, monetary the spend in the window, recency the last purchase
+		Frequency is the purchase count, monetary the spend in the window (both from the invoices), recency the last purchase
 		(5 = most recent). Expected scores and segments are worked out by hand from the table below.
 		"""
 		scored_on = getdate("2090-06-30")
@@ -73,8 +73,7 @@ class TestRFM(FrappeTestCase):
 				for purchase in range(purchases):
 					invoice = make_invoice(members[label], [(TEA, 1, spend / purchases)])
 					frappe.db.sql(
-						"""update `tabPoints Ledger Entry` set posting_datetime = %s
-						where voucher_type = 'Sales Invoice' and voucher_no = %s""",
+						"update `tabSales Invoice` set posting_date = %s where name = %s",
 						(add_days(scored_on, -(days_ago + 2 * purchase)), invoice.name),
 					)
 			try:
@@ -94,7 +93,7 @@ class TestRFM(FrappeTestCase):
 			finally:
 				# refresh_rfm commits: bring the data set back to today so a rerun's window holds only its own
 				frappe.db.sql(
-					"update `tabPoints Ledger Entry` set posting_datetime = now() where member in %s",
+					"update `tabSales Invoice` set posting_date = curdate() where loyalty_member in %s",
 					[tuple(members.values())],
 				)
 				refresh_rfm()
