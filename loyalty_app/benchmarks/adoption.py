@@ -14,8 +14,8 @@ import frappe
 from erpnext import get_default_company
 from frappe.utils import add_days, getdate, now_datetime
 
+from loyalty_app.benchmarks.jobs import ensure_bench_tiers, timed
 from loyalty_app.loyalty.services.adoption import backfill_history, enrol_customers
-from loyalty_app.loyalty.services.tiers import ensure_tier
 
 PREFIX = "BA-"
 HISTORY_DAYS = 3 * 365
@@ -30,8 +30,7 @@ def run(customers: int = 1_000_000, invoices_per_customer: int = 3) -> None:
 		f"{HISTORY_DAYS // 365} years (generated or found in {time.perf_counter() - started:.0f} s)",
 		flush=True,
 	)
-	for tier in (("Bench Silver", 10, 500, 400), ("Bench Gold", 20, 2000, 1600)):
-		ensure_tier(*tier)
+	ensure_bench_tiers()
 	frappe.db.set_single_value("Loyalty Settings", "tier_basis", "Amount spent")
 	frappe.db.commit()  # nosemgrep
 	for attempt in ("first run", "rerun"):
@@ -44,13 +43,6 @@ def run(customers: int = 1_000_000, invoices_per_customer: int = 3) -> None:
 	for attempt in ("first run", "rerun"):
 		seconds, result = timed(lambda: backfill_history(since))
 		print(f"history backfill, {attempt:<9} {seconds:8.1f} s   {result}", flush=True)
-
-
-def timed(job) -> tuple[float, object]:
-	start = time.perf_counter()
-	result = job()
-	frappe.db.commit()  # nosemgrep
-	return time.perf_counter() - start, result
 
 
 def generate(customers: int, invoices_per_customer: int) -> None:

@@ -2,8 +2,6 @@
 creates one, on every surface (desk, POS panel, portal sign-up; the REST API in tests/http_api); the
 programme goes live one store at a time."""
 
-from contextlib import contextmanager
-
 import frappe
 from frappe.tests.utils import FrappeTestCase
 from frappe.utils import add_days, today
@@ -30,6 +28,7 @@ from loyalty_app.tests.utils import (
 	member_figures,
 	programme,
 	random_mobile,
+	settings_table,
 )
 
 
@@ -189,17 +188,8 @@ class TestPortalSignUpFindsTheCustomer(FrappeTestCase):
 		self.assertEqual(frappe.db.get_value("Loyalty Member", summary["member"], "user"), user)
 
 
-@contextmanager
 def live_stores(rows: list[dict]):
-	settings = frappe.get_single("Loyalty Settings")
-	settings.set("store_rollout", rows)
-	settings.save()
-	try:
-		yield
-	finally:
-		settings = frappe.get_single("Loyalty Settings")
-		settings.set("store_rollout", [])
-		settings.save()
+	return settings_table("store_rollout", rows)
 
 
 class TestRolloutByStore(FrappeTestCase):

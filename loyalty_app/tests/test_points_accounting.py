@@ -1,7 +1,5 @@
 """Points as a liability: daily Journal Entries keep the liability account equal to points × value."""
 
-from contextlib import contextmanager
-
 import frappe
 from frappe.tests.utils import FrappeTestCase
 from frappe.utils import add_months, today
@@ -10,7 +8,7 @@ from loyalty_app.insight.report.points_liability_reconciliation.points_liability
 from loyalty_app.insight.services.accounting import post_points_liability
 from loyalty_app.loyalty.services.expiry import expire_points
 from loyalty_app.loyalty.services.ledger import Voucher, debit
-from loyalty_app.tests.utils import TEA, company, make_invoice, make_member, programme
+from loyalty_app.tests.utils import TEA, company, make_invoice, make_member, programme, settings_table
 
 
 def account(name: str, parent_name: str, root_type: str) -> str:
@@ -36,17 +34,8 @@ def balance(account_name: str) -> float:
 	)[0][0]
 
 
-@contextmanager
 def accounting(rows: list[dict]):
-	settings = frappe.get_single("Loyalty Settings")
-	settings.set("points_accounting", rows)
-	settings.save()
-	try:
-		yield
-	finally:
-		settings = frappe.get_single("Loyalty Settings")
-		settings.set("points_accounting", [])
-		settings.save()
+	return settings_table("points_accounting", rows)
 
 
 class TestPointsAccounting(FrappeTestCase):

@@ -227,6 +227,20 @@ def programme(**values):
 		clear_tier_cache()
 
 
+@contextmanager
+def settings_table(fieldname: str, rows: list[dict]):
+	"""A table of Loyalty Settings (e.g. points_accounting, store_rollout) holding `rows` for a test."""
+	settings = frappe.get_single("Loyalty Settings")
+	settings.set(fieldname, rows)
+	settings.save()
+	try:
+		yield
+	finally:
+		settings = frappe.get_single("Loyalty Settings")
+		settings.set(fieldname, [])
+		settings.save()
+
+
 def ledger(member: str, **filters) -> list:
 	return frappe.get_all(
 		"Points Ledger Entry",
