@@ -12,10 +12,17 @@ def mask_mobile(mobile: str | None) -> str | None:
 	if not mobile:
 		return mobile
 	try:
-		number = phonenumbers.parse(mobile, None)
-		prefix, national = f"+{number.country_code} ", str(number.national_number)
+		return mask_number(phonenumbers.parse(mobile, None))
 	except phonenumbers.NumberParseException:
-		prefix, national = "", "".join(ch for ch in mobile if ch.isdigit())
+		return _mask("", "".join(ch for ch in mobile if ch.isdigit()))
+
+
+def mask_number(number: phonenumbers.PhoneNumber) -> str:
+	"""A parsed number masked as mask_mobile does (for callers that parsed it already)."""
+	return _mask(f"+{number.country_code} ", str(number.national_number))
+
+
+def _mask(prefix: str, national: str) -> str:
 	if len(national) >= 8:
 		return f"{prefix}{national[:3]}{'*' * (len(national) - 7)}{national[-4:]}"
 	return f"{prefix}{'*' * max(len(national) - 2, 0)}{national[-2:]}"

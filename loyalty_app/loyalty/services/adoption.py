@@ -19,12 +19,12 @@ import frappe
 from frappe import _
 from frappe.utils import getdate, now_datetime, today
 
-from loyalty_app.engine.privacy import mask_mobile
+from loyalty_app.engine.privacy import mask_number
 from loyalty_app.engine.tiers import upgrade_to
 from loyalty_app.insight.services.lifecycle import refresh_stages
 from loyalty_app.insight.services.purchases import member_purchases_sql
 from loyalty_app.insight.services.rfm import refresh_rfm
-from loyalty_app.loyalty.services.members import MEMBER, new_referral_codes, parse_mobile
+from loyalty_app.loyalty.services.members import MEMBER, e164, new_referral_codes, parse_number
 from loyalty_app.loyalty.services.settings import get_settings
 from loyalty_app.loyalty.services.tiers import all_tiers, log_tier_change
 from loyalty_app.outreach.services.value import refresh_member_value
@@ -66,7 +66,7 @@ def enrol_customers(batch: str) -> dict:
 			for key, count in _enrol_chunk(rows, doc).items():
 				counts[key] += count
 			after, seen = rows[-1].name, seen + len(rows)
-			doc.db_set(counts)
+			doc.db_set(dict(counts))
 			frappe.db.commit()  # nosemgrep: one transaction per chunk keeps the job restartable
 			frappe.publish_progress(
 				min(seen * 100 / (total or 1), 100),
@@ -115,48 +115,54 @@ def customer_condition(batch) -> tuple[str, dict]:
 	return " and ".join(conditions), values
 
 
+MEMBER_COLUMNS = (
+	"name",
+	"creation",
+	"modified",
+	"owner",
+	"modified_by",
+	"docstatus",
+	"member_name",
+	"mobile_no",
+	"mobile_masked",
+	"customer",
+	"status",
+	"channel",
+	"home_store",
+	"join_date",
+	"referral_code",
+	"marketing_consent",
+	"data_processing_consent",
+	"lifecycle_stage",
+	"enrolment_batch",
+)
+
+
 def _enrol_chunk(customers: list, batch) -> dict:
-	mobiles = {row.name: parse_mobile(row.mobile_no) if row.mobile_no else None for row in customers}
-	valid = {mobile for mobile in mobiles.values() if mobile}
+	region = get_settings().mobile_region
+	numbers = {row.name: parse_number(row.mobile_no, region) if row.mobile_no else None for row in customers}
+	mobiles = {customer: e164(number) for customer, number in numbers.items() if number}
 	taken = set(
-		frappe.db.sql_list(f"select mobile_no from `tab{MEMBER}` where mobile_no in %s", (tuple(valid),))
-		if valid
+		frappe.db.sql_list(
+			f"select mobile_no from `tab{MEMBER}` where mobile_no in %s", (tuple(mobiles.values()),)
+		)
+		if mobiles
 		else ()
 	)
 	chosen = []
 	for row in customers:
-		mobile = mobiles[row.name]
+		mobile = mobiles.get(row.name)
 		if mobile and mobile not in taken:
 			taken.add(mobile)
 			chosen.append((row, mobile))
-	names = _reserve_member_names(len(chosen))
-	codes = new_referral_codes(len(chosen))
-	now, user, joined = now_datetime(), frappe.session.user, today()
-	frappe.db.bulk_insert(
-		MEMBER,
-		[
-			"name",
-			"creation",
-			"modified",
-			"owner",
-			"modified_by",
-			"docstatus",
-			"member_name",
-			"mobile_no",
-			"mobile_masked",
-			"customer",
-			"status",
-			"channel",
-			"home_store",
-			"join_date",
-			"referral_code",
-			"marketing_consent",
-			"data_processing_consent",
-			"lifecycle_stage",
-			"enrolment_batch",
-		],
-		[
-			(
+	if chosen:
+		names = _reserve_member_names(len(chosen))
+		codes = new_referral_codes(len(chosen))
+		now, user, joined = now_datetime(), frappe.session.user, today()
+		values = [
+			value
+			for name, code, (row, mobile) in zip(names, codes, chosen, strict=True)
+			for value in (
 				name,
 				now,
 				now,
@@ -165,7 +171,7 @@ def _enrol_chunk(customers: list, batch) -> dict:
 				0,
 				row.customer_name,
 				mobile,
-				mask_mobile(mobile),
+				mask_number(numbers[row.name]),
 				row.name,
 				"Active",
 				"Other",
@@ -177,14 +183,20 @@ def _enrol_chunk(customers: list, batch) -> dict:
 				"New",
 				batch.name,
 			)
-			for name, code, (row, mobile) in zip(names, codes, chosen, strict=True)
-		],
-	)
-	without_mobile = sum(1 for mobile in mobiles.values() if not mobile)
+		]
+		# one multi-row INSERT; IGNORE leaves out a member a clerk enrolled with the same number meanwhile
+		row_sql = f"({', '.join(['%s'] * len(MEMBER_COLUMNS))})"
+		frappe.db.sql(
+			f"""insert ignore into `tab{MEMBER}` ({", ".join(MEMBER_COLUMNS)})
+			values {", ".join([row_sql] * len(chosen))}""",
+			values,
+		)
+	enrolled = frappe.db.sql("select row_count()")[0][0] if chosen else 0
+	without_mobile = len(customers) - len(mobiles)
 	return {
-		"enrolled": len(chosen),
+		"enrolled": enrolled,
 		"without_mobile": without_mobile,
-		"mobile_taken": len(customers) - len(chosen) - without_mobile,
+		"mobile_taken": len(customers) - enrolled - without_mobile,
 	}
 
 

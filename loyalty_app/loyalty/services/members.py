@@ -37,12 +37,20 @@ def mobile_in(query: str | None) -> str | None:
 
 
 def parse_mobile(text: str, region: str | None = None) -> str | None:
+	number = parse_number(text, region or get_settings().mobile_region)
+	return e164(number) if number else None
+
+
+def parse_number(text: str, region: str) -> phonenumbers.PhoneNumber | None:
+	"""The valid phone number in `text` (read in `region` when it has no +), else None."""
 	try:
-		number = phonenumbers.parse(text, region or get_settings().mobile_region)
+		number = phonenumbers.parse(text, region)
 	except phonenumbers.NumberParseException:
 		return None
-	if not phonenumbers.is_valid_number(number):
-		return None
+	return number if phonenumbers.is_valid_number(number) else None
+
+
+def e164(number: phonenumbers.PhoneNumber) -> str:
 	return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
