@@ -220,7 +220,7 @@ class TestRolloutByStore(FrappeTestCase):
 			before_live = make_invoice(
 				member, [(TEA, 1, 100)], doctype="POS Invoice", pos_profile=self.pilot_till
 			)
-			with self.assertRaisesRegex(frappe.ValidationError, "not a loyalty member"):
+			with self.assertRaisesRegex(frappe.ValidationError, "not live in this store"):
 				make_invoice(
 					member,
 					[(TEA, 1, 50)],
