@@ -229,12 +229,9 @@ def backfill_history(since: date | str, today_: date | None = None) -> dict:
 	since, on_date = getdate(since), getdate(today_)
 	if since > on_date:
 		frappe.throw(_("The history backfill starts on a past date"))
-	marked, after = 0, ""
-	while last := frappe.db.sql(
-		f"""select max(name) from (select name from `tab{MEMBER}` where name > %s order by name limit %s) chunk""",
-		(after, BACKFILL_CHUNK),
-	)[0][0]:
-		chunk = {"after": after, "last": last, "since": since, "until": on_date}
+	marked = 0
+	for after, last in _member_chunks():
+		chunk = {"after": after, "last": last, "since": since}
 		for doctype, only in (("Sales Invoice", "and i.is_consolidated = 0"), ("POS Invoice", "")):
 			frappe.db.sql(
 				f"""update `tab{doctype}` i join `tab{MEMBER}` m on m.customer = i.customer
@@ -244,15 +241,23 @@ def backfill_history(since: date | str, today_: date | None = None) -> dict:
 				chunk,
 			)
 			marked += frappe.db.sql("select row_count()")[0][0]
+		frappe.db.commit()  # nosemgrep: one transaction per chunk keeps the backfill restartable
+	# every member's purchases in one pass over the invoices, then written chunk by chunk
+	frappe.db.sql("drop temporary table if exists loyalty_purchases")
+	frappe.db.sql(
+		f"create temporary table loyalty_purchases (primary key (member)) as {member_purchases_sql()}",
+		{"since": since, "until": on_date},
+	)
+	for after, last in _member_chunks():
 		frappe.db.sql(
-			f"""update `tab{MEMBER}` m join ({member_purchases_sql()}) p on p.member = m.name
+			f"""update `tab{MEMBER}` m join loyalty_purchases p on p.member = m.name
 			set m.purchase_count = p.purchases, m.total_spend = p.spend,
 				m.first_purchase_date = p.first_purchase, m.last_purchase_date = p.last_purchase
 			where m.name > %(after)s and m.name <= %(last)s""",
-			chunk,
+			{"after": after, "last": last},
 		)
-		frappe.db.commit()  # nosemgrep: one transaction per chunk keeps the backfill restartable
-		after = last
+		frappe.db.commit()  # nosemgrep
+	frappe.db.sql_ddl("drop temporary table if exists loyalty_purchases")
 	upgraded = _tiers_from_history(on_date)
 	frappe.db.commit()  # nosemgrep
 	return {
@@ -262,6 +267,17 @@ def backfill_history(since: date | str, today_: date | None = None) -> dict:
 		"rfm_scored": refresh_rfm(on_date),
 		"values_refreshed": refresh_member_value(on_date),
 	}
+
+
+def _member_chunks():
+	"""(after, last) name bounds of successive chunks of members, keyset by name."""
+	after = ""
+	while last := frappe.db.sql(
+		f"select max(name) from (select name from `tab{MEMBER}` where name > %s order by name limit %s) chunk",
+		(after, BACKFILL_CHUNK),
+	)[0][0]:
+		yield after, last
+		after = last
 
 
 def _tiers_from_history(on_date: date) -> int:
