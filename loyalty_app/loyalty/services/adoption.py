@@ -13,20 +13,18 @@ is skipped and counted (two customers sharing a number need a person to choose).
 """
 
 from datetime import date
-from decimal import Decimal
 
 import frappe
 from frappe import _
 from frappe.utils import getdate, now_datetime, today
 
 from loyalty_app.engine.privacy import mask_number
-from loyalty_app.engine.tiers import upgrade_to
 from loyalty_app.insight.services.lifecycle import refresh_stages
 from loyalty_app.insight.services.purchases import member_purchases_sql
 from loyalty_app.insight.services.rfm import refresh_rfm
 from loyalty_app.loyalty.services.members import MEMBER, e164, new_referral_codes, parse_number
 from loyalty_app.loyalty.services.settings import get_settings
-from loyalty_app.loyalty.services.tiers import all_tiers, log_tier_change
+from loyalty_app.loyalty.services.tiers import all_tiers
 from loyalty_app.outreach.services.value import refresh_member_value
 
 BATCH = "Member Enrolment Batch"
@@ -281,43 +279,54 @@ def _member_chunks():
 
 
 def _tiers_from_history(on_date: date) -> int:
-	"""Members whose qualifying value in the window reaches a higher tier move up to it (no gift points).
+	"""Members whose qualifying value in the window reaches a higher tier move up to it, set-based.
 
 	The value is the window's spend (tier basis "Amount spent"), or the points it earns at the programme's
-	base rate (tier basis "Points earned": earning rules and tier multipliers are not replayed).
+	base rate (tier basis "Points earned": earning rules and tier multipliers are not replayed). Each move
+	is a Member Tier Change row inserted with the members' update; no upgrade gift, welcome pack or
+	message goes out: the backfill creates no points.
 	"""
 	settings = get_settings()
-	tiers = all_tiers()
-	if not tiers:
+	if not all_tiers():
 		return 0
-	rate = Decimal(1) if settings.qualifies_by_amount else settings.points_per_currency_unit
-	lowest = min(t.entry_threshold for t in tiers)
-	candidates = frappe.db.sql(
-		f"""select m.name, m.tier, p.spend from `tab{MEMBER}` m
-		join ({member_purchases_sql()}) p on p.member = m.name
-		where m.status = 'Active' and p.spend * %(rate)s >= %(lowest)s""",
-		{"since": settings.window_start(on_date), "until": on_date, "rate": rate, "lowest": lowest},
-		as_dict=True,
+	value = "round(p.spend, 2)" if settings.qualifies_by_amount else "floor(p.spend * %(rate)s)"
+	params = {
+		"since": settings.window_start(on_date),
+		"until": on_date,
+		"rate": settings.points_per_currency_unit,
+		"on_date": on_date,
+		"valid_until": settings.tier_valid_until(on_date),
+		"now": now_datetime(),
+		"user": frappe.session.user,
+	}
+	frappe.db.sql("drop temporary table if exists loyalty_tier_up")
+	frappe.db.sql(
+		f"""create temporary table loyalty_tier_up (primary key (member)) as
+		select v.member, m.tier as from_tier, target.name as to_tier, v.value
+		from (select p.member, {value} as value from ({member_purchases_sql()}) p) v
+		join `tab{MEMBER}` m on m.name = v.member and m.status = 'Active'
+		join `tabMembership Tier` target on target.name = (
+			select t.name from `tabMembership Tier` t where t.entry_threshold <= v.value
+			order by t.rank desc limit 1)
+		left join `tabMembership Tier` held on held.name = m.tier
+		where target.rank > coalesce(held.rank, -1)""",
+		params,
 	)
-	upgraded = 0
-	for row in candidates:
-		value = Decimal(str(row.spend)) * rate
-		if settings.qualifies_by_amount:
-			value = value.quantize(Decimal("0.01"))
-		else:
-			value = value.to_integral_value(rounding="ROUND_FLOOR")
-		if target := upgrade_to(tiers, row.tier, value):
-			frappe.db.set_value(
-				MEMBER,
-				row.name,
-				{
-					"tier": target.name,
-					"tier_since": on_date,
-					"tier_valid_until": settings.tier_valid_until(on_date),
-					"tier_in_grace": 0,
-				},
-				update_modified=False,
-			)
-			log_tier_change(row.name, "Upgrade", row.tier, target.name, on_date, value)
-			upgraded += 1
+	frappe.db.sql(
+		f"""update `tab{MEMBER}` m join loyalty_tier_up u on u.member = m.name
+		set m.tier = u.to_tier, m.tier_since = %(on_date)s, m.tier_valid_until = %(valid_until)s,
+			m.tier_in_grace = 0""",
+		params,
+	)
+	frappe.db.sql(
+		"""insert into `tabMember Tier Change` (name, creation, modified, owner, modified_by, docstatus,
+			member, change_type, from_tier, to_tier, changed_on, qualifying_value)
+		select left(sha2(concat('backfill-tier:', member, ':', %(now)s), 256), 20), %(now)s, %(now)s,
+			%(user)s, %(user)s, 0, member, 'Upgrade', from_tier, to_tier, %(on_date)s, value
+		from loyalty_tier_up""",
+		params,
+	)
+	upgraded = frappe.db.sql("select count(*) from loyalty_tier_up")[0][0]
+	frappe.db.commit()  # nosemgrep
+	frappe.db.sql_ddl("drop temporary table if exists loyalty_tier_up")
 	return upgraded
