@@ -44,7 +44,13 @@ from loyalty_app.loyalty.services.ledger import (
 	redeemable_points,
 	reverse_voucher,
 )
-from loyalty_app.loyalty.services.members import InvalidMobileError, member_by_mobile, mobile_in
+from loyalty_app.loyalty.services.members import (
+	CustomerChoiceNeededError,
+	InvalidMobileError,
+	customer_for_mobile,
+	member_by_mobile,
+	mobile_in,
+)
 from loyalty_app.loyalty.services.members import enrol as enrol_member
 from loyalty_app.loyalty.services.settings import get_settings
 from loyalty_app.loyalty.services.tiers import all_tiers, qualifying_value
@@ -110,6 +116,12 @@ class EnrolRequest(Request):
 		None,
 		max_length=140,
 		description="The member's guide (a Sales Person), e.g. from the guide's QR code.",
+	)
+	customer: str | None = Field(
+		None,
+		max_length=140,
+		description="The existing ERPNext Customer to link when more than one has this mobile number "
+		"(a 409 customer_choice_needed lists them).",
 	)
 
 
@@ -218,6 +230,7 @@ ERRORS: tuple[tuple[type[Exception], int, str], ...] = (
 	(wechat.MemberNotEnrolledError, 404, "member_not_enrolled"),
 	(IdentityTakenError, 409, "identity_taken"),
 	(GuideError, 422, "invalid_guide"),
+	(CustomerChoiceNeededError, 409, "customer_choice_needed"),
 	(frappe.DoesNotExistError, 404, "not_found"),
 	(frappe.PermissionError, 403, "forbidden"),
 	(InsufficientPointsError, 409, "insufficient_points"),
@@ -420,10 +433,13 @@ def enrol(request: EnrolRequest) -> dict:
 			"address",
 			"identities",
 			"shopping_guide",
+			"customer",
 		},
 		exclude_none=True,
 	)
 	existing = member_by_mobile(request.mobile_no)
+	if request.customer and not existing:
+		profile["customer"] = customer_for_mobile(request.mobile_no, chosen=request.customer)
 	with channel_signals(device_id=request.device_id, address=request.address):
 		member = enrol_member(
 			request.mobile_no, request.member_name, ignore_permissions=True, referred_by=referrer, **profile

@@ -12,7 +12,16 @@ from frappe.utils import add_to_date, now_datetime
 from loyalty_app.install import LOYALTY_INTEGRATION, LOYALTY_MANAGER, LOYALTY_USER
 from loyalty_app.rewards.services.coupons import issue_code
 from loyalty_app.tests.test_coupons_and_campaigns import make_campaign
-from loyalty_app.tests.utils import TEA, company, make_invoice, make_member, make_user, programme
+from loyalty_app.tests.utils import (
+	TEA,
+	company,
+	make_existing_customer,
+	make_invoice,
+	make_member,
+	make_user,
+	programme,
+	random_mobile,
+)
 
 
 def api_user(email: str, *roles: str) -> dict:
@@ -89,6 +98,17 @@ def earn_webhook() -> str:
 	return WEBHOOK_RECEIVER
 
 
+def existing_customers() -> dict:
+	"""Customers the retailer had before the app: one with a mobile number, two sharing another."""
+	single, shared = random_mobile(), random_mobile()
+	return {
+		"single_mobile": single,
+		"single_customer": make_existing_customer("_LP HTTP Regular", single.replace("+86", "")),
+		"shared_mobile": shared,
+		"shared_customers": [make_existing_customer(f"_LP HTTP Twin {x}", shared) for x in "AB"],
+	}
+
+
 def prepare(path: str) -> None:
 	frappe.set_user("Administrator")
 	with programme(point_value=0.1):
@@ -156,6 +176,7 @@ def prepare(path: str) -> None:
 			"event": event.name,
 			"manager": api_user("manager-api@loyalty.test", LOYALTY_MANAGER),
 			"velocity_rule": VELOCITY_RULE,
+			"existing": existing_customers(),
 		}
 	frappe.db.commit()  # nosemgrep: the server process must see this data
 	with open(path, "w") as f:

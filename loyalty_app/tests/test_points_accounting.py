@@ -1,7 +1,6 @@
 """Points as a liability: daily Journal Entries keep the liability account equal to points × value."""
 
 import threading
-from contextlib import contextmanager
 
 import frappe
 from frappe.tests.utils import FrappeTestCase, change_settings
@@ -11,7 +10,7 @@ from loyalty_app.insight.report.points_liability_reconciliation.points_liability
 from loyalty_app.insight.services.accounting import POSTING, post_points_liability, reconciliation
 from loyalty_app.loyalty.services.expiry import expire_points
 from loyalty_app.loyalty.services.ledger import Voucher, debit
-from loyalty_app.tests.utils import TEA, company, make_invoice, make_member, programme
+from loyalty_app.tests.utils import TEA, company, make_invoice, make_member, programme, settings_table
 
 
 def account(name: str, parent_name: str, root_type: str) -> str:
@@ -60,17 +59,8 @@ def posting_of(member: str) -> set:
 	return set(frappe.get_all("Points Ledger Entry", {"member": member}, pluck="liability_posting"))
 
 
-@contextmanager
 def accounting(rows: list[dict]):
-	settings = frappe.get_single("Loyalty Settings")
-	settings.set("points_accounting", rows)
-	settings.save()
-	try:
-		yield
-	finally:
-		settings = frappe.get_single("Loyalty Settings")
-		settings.set("points_accounting", [])
-		settings.save()
+	return settings_table("points_accounting", rows)
 
 
 class TestPointsAccounting(FrappeTestCase):

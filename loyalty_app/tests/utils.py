@@ -40,6 +40,26 @@ def random_mobile() -> str:
 	return f"+86139{random.randint(0, 99_999_999):08d}"
 
 
+def make_existing_customer(customer_name: str, mobile_no: str | None = None, **fields) -> str:
+	"""A Customer as a retailer already has it in ERPNext (a mobile number on the Customer makes ERPNext
+	create its primary Contact with that phone too)."""
+	return (
+		frappe.get_doc(
+			{
+				"doctype": "Customer",
+				"customer_name": customer_name,
+				"customer_type": "Individual",
+				"customer_group": "All Customer Groups",
+				"territory": "All Territories",
+				"mobile_no": mobile_no,
+				**fields,
+			}
+		)
+		.insert(ignore_permissions=True)
+		.name
+	)
+
+
 def make_member(**profile) -> str:
 	mobile = profile.pop("mobile_no", None) or random_mobile()
 	return enrol(mobile, profile.pop("member_name", "Test Member"), **profile).name
@@ -130,9 +150,9 @@ def make_return(invoice, qty_by_item: dict[str, float]):
 	return credit_note
 
 
-def ensure_pos_profile(name: str = "_LP Till") -> str:
+def ensure_pos_profile(name: str = "_LP Till", warehouse: str | None = None) -> str:
 	if not frappe.db.exists("POS Profile", name):
-		create_pos_profile(name)
+		create_pos_profile(name, warehouse)
 	if not frappe.db.exists("POS Opening Entry", {"pos_profile": name, "status": "Open", "docstatus": 1}):
 		frappe.get_doc(
 			{
@@ -147,7 +167,7 @@ def ensure_pos_profile(name: str = "_LP Till") -> str:
 	return name
 
 
-def create_pos_profile(name: str) -> None:
+def create_pos_profile(name: str, warehouse: str | None = None) -> None:
 	the_company = company()
 	ensure_points_mode_of_payment(the_company)
 	cash = frappe.get_doc("Mode of Payment", "Cash")
@@ -165,7 +185,8 @@ def create_pos_profile(name: str) -> None:
 			"doctype": "POS Profile",
 			"name": name,
 			"company": the_company,
-			"warehouse": frappe.db.get_value("Warehouse", {"company": the_company, "is_group": 0}),
+			"warehouse": warehouse
+			or frappe.db.get_value("Warehouse", {"company": the_company, "is_group": 0}),
 			"currency": frappe.get_cached_value("Company", the_company, "default_currency"),
 			"write_off_account": frappe.db.get_value("Company", the_company, "write_off_account"),
 			"write_off_cost_center": frappe.db.get_value("Company", the_company, "cost_center"),
@@ -205,6 +226,20 @@ def programme(**values):
 	finally:
 		clear_rule_cache()
 		clear_tier_cache()
+
+
+@contextmanager
+def settings_table(fieldname: str, rows: list[dict]):
+	"""A table of Loyalty Settings (e.g. points_accounting, store_rollout) holding `rows` for a test."""
+	settings = frappe.get_single("Loyalty Settings")
+	settings.set(fieldname, rows)
+	settings.save()
+	try:
+		yield
+	finally:
+		settings = frappe.get_single("Loyalty Settings")
+		settings.set(fieldname, [])
+		settings.save()
 
 
 def ledger(member: str, **filters) -> list:
