@@ -21,7 +21,7 @@ from frappe.utils import add_days, getdate, now_datetime, today
 from frappe.utils.background_jobs import is_job_enqueued
 
 from loyalty_app.insight.services.segments import member_segment
-from loyalty_app.utils import STANDARD_COLUMNS, save_kept_document
+from loyalty_app.utils import STANDARD_COLUMNS, lock_row, locked_value, save_kept_document
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 GENERATION_CHUNK = 1000
@@ -258,11 +258,14 @@ def check_invoice_coupon(invoice) -> None:
 		)
 	limit = frappe.db.get_value("Coupon Campaign", coupon.coupon_campaign, "per_member_limit")
 	if limit and invoice.get("loyalty_member"):
-		used = frappe.db.sql(
+		lock_row(
+			"Coupon Campaign", coupon.coupon_campaign
+		)  # two tills submitting at once are counted in turn
+		used = locked_value(
 			"""select count(*) from `tabPOS Invoice` i join `tabCoupon Code` c on c.name = i.coupon_code
 			where c.coupon_campaign = %s and i.customer = %s and i.docstatus = 1 and i.name != %s""",
 			(coupon.coupon_campaign, invoice.customer, invoice.name or ""),
-		)[0][0]
+		)
 		if used >= limit:
 			frappe.throw(
 				_("Member {0} has already used {1} code(s) of campaign {2}").format(
