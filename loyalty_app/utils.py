@@ -32,6 +32,14 @@ def locked_value(query: str, values=None):
 	return frappe.db.sql(f"{query} for update", values)[0][0]
 
 
+def end_if_nothing_written() -> None:
+	"""After a replay found the first call's result under a lock: if this transaction wrote nothing,
+	end it, so that result is read next as committed, not from the transaction's older snapshot
+	(REPEATABLE READ), taken before the first call had finished."""
+	if not frappe.db.transaction_writes:
+		frappe.db.rollback()
+
+
 def save_kept_document(doctype: str, name: str | None, values: dict):
 	"""Create (no name) or update a document the app keeps in step with one of its own, e.g. a coupon
 	campaign's Pricing Rule; the app's own document was checked for permission already."""

@@ -60,7 +60,7 @@ from loyalty_app.trust.services.risk import (
 	RiskBlockedError,
 	channel_signals,
 )
-from loyalty_app.utils import lock_row
+from loyalty_app.utils import end_if_nothing_written, lock_row
 
 INTEGRATION_ROLES = {"Loyalty Integration", "Loyalty Manager", "System Manager"}
 MEMBER = "Loyalty Member"
@@ -318,6 +318,8 @@ def _replay(transaction_type: str, member: str, reference: str, request: Request
 		raise ApiError(
 			409, "idempotency_conflict", _("{0} was already used for a different request").format(reference)
 		)
+	if existing:
+		end_if_nothing_written()
 	return existing
 
 
@@ -594,7 +596,9 @@ def redeem_reward(request: RedeemRewardRequest) -> dict:
 		raise ApiError(
 			409, "idempotency_conflict", _("{0} was already used for a different request").format(request.key)
 		)
-	if not existing:
+	if existing:
+		end_if_nothing_written()
+	else:
 		redemption = frappe.get_doc(
 			{
 				"doctype": "Reward Redemption",

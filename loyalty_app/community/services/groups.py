@@ -80,6 +80,8 @@ def leave(group: str, member: str) -> None:
 
 
 def check_activity(activity) -> None:
+	# the member's lock before the activity row is written: the per-day caps are then counted under it
+	lock_member(activity.member)
 	if not active_membership(activity.community_group, activity.member):
 		frappe.throw(
 			_("Member {0} is not in community group {1}").format(activity.member, activity.community_group),
@@ -90,7 +92,6 @@ def check_activity(activity) -> None:
 def award_activity_points(activity) -> int:
 	"""Points from enabled community-activity earning rules, within each rule's activities-per-day cap."""
 	when = get_datetime(activity.activity_datetime)
-	lock_member(activity.member)  # the per-day caps are counted under the member's lock
 	points = 0
 	for rule in frappe.get_all(
 		"Earning Rule",

@@ -44,6 +44,8 @@ def validate(feedback) -> None:
 	elif not feedback.status:
 		feedback.status = "Open"
 	if feedback.is_new():
+		# the member's lock before the row is written: rewarded surveys are then counted under it
+		lock_member(feedback.member)
 		feedback.tier = frappe.db.get_value("Loyalty Member", feedback.member, "tier")
 
 
@@ -75,10 +77,9 @@ def reward_survey(feedback) -> None:
 
 
 def rewardable(feedback) -> bool:
-	"""Within the monthly cap and not yet rewarded for the same purchase, counted under the member's
-	lock with a locking read, so two surveys sent at once cannot both pass."""
+	"""Within the monthly cap and not yet rewarded for the same purchase, counted with a locking read
+	under the member's lock (taken in validate), so two surveys sent at once cannot both pass."""
 	cap = settings().rewarded_surveys_per_month
-	lock_member(feedback.member)
 	rewarded = frappe.db.sql(
 		"""select reference_doctype, reference_name from `tabMember Feedback`
 		where member = %s and feedback_type = 'Survey' and points_awarded > 0 and feedback_date >= %s

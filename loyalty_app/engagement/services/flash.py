@@ -12,7 +12,7 @@ from frappe import _
 from frappe.utils import get_datetime, now_datetime
 
 from loyalty_app.rewards.services.redemption import RewardUnavailableError
-from loyalty_app.utils import lock_row, locked_value
+from loyalty_app.utils import end_if_nothing_written, lock_row, locked_value
 
 SALE = "Flash Sale"
 
@@ -40,7 +40,8 @@ def redeem(sale_name: str, member: str, key: str, channel: str = "Store") -> str
 		"select max(name) from `tabReward Redemption` where external_reference = %s and docstatus = 1",
 		reference,
 	):
-		return existing  # a replay that waited for the first call's lock
+		end_if_nothing_written()
+		return existing  # a replay, also one that waited for the first call's lock
 	if not sale.enabled or not (get_datetime(sale.starts_at) <= now_datetime() <= get_datetime(sale.ends_at)):
 		frappe.throw(
 			_("Flash sale {0} runs from {1} to {2}").format(sale.name, sale.starts_at, sale.ends_at),

@@ -17,7 +17,7 @@ from loyalty_app.engagement.services.welcome import free_redemption
 from loyalty_app.engine.lottery import Prize, draw, odds
 from loyalty_app.loyalty.services.ledger import Voucher, credit, debit
 from loyalty_app.rewards.services.coupons import issue_code
-from loyalty_app.utils import lock_row, locked_value
+from loyalty_app.utils import end_if_nothing_written, lock_row, locked_value
 
 LOTTERY = "Points Lottery"
 DRAW = "Lottery Draw"
@@ -64,6 +64,7 @@ def enter(lottery_name: str, member: str, key: str) -> str:
 	"""One entry: debit the points, draw, award. Returns the Lottery Draw (the first one for a replayed key)."""
 	lottery = lock_row(LOTTERY, lottery_name)
 	if existing := existing_draw(key, lottery_name, member):
+		end_if_nothing_written()
 		return existing  # a replay, also one that waited for the first call's lock
 	now = now_datetime()
 	if not lottery.enabled or not (get_datetime(lottery.starts_at) <= now <= get_datetime(lottery.ends_at)):
