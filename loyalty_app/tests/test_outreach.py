@@ -17,6 +17,7 @@ from loyalty_app.loyalty.services.tiers import ensure_tier, log_tier_change
 from loyalty_app.outreach.services import messages, sends, triggers
 from loyalty_app.outreach.services.defaults import ensure_default_templates
 from loyalty_app.outreach.services.settings import get_outreach_settings
+from loyalty_app.tests.race import Fixtures, committed
 from loyalty_app.tests.utils import make_member
 
 NO_LIMITS = {
@@ -105,7 +106,17 @@ def logs(**filters) -> list:
 	return frappe.get_all(
 		"Message Log",
 		filters=filters,
-		fields=["name", "member", "status", "scheduled_for", "subject", "message", "language", "error"],
+		fields=[
+			"name",
+			"member",
+			"status",
+			"scheduled_for",
+			"subject",
+			"message",
+			"language",
+			"error",
+			"attempts",
+		],
 		order_by="creation",
 	)
 
@@ -296,14 +307,24 @@ class TestChannelsAndTriggers(OutreachTestCase):
 		self.assertEqual((payload["member"], payload["external_template_id"]), (member, "TPL-42"))
 		self.assertIn("您好 微信会员", payload["body"])
 
-	def test_webhook_without_url_fails_visibly(self):
+	def test_a_failed_message_is_retried_with_backoff_then_stays_failed_visibly(self):
 		member = tagged_member(self.tag)
 		template = make_template("_LP WeChat Off", marketing=False, channel="Webhook")
 		messages.queue(template, messages.single(member, "no-url"), now=NOON)
-		messages.deliver_due(NOON, commit=False)
+		moment = NOON
+		for attempt in range(1, messages.MAX_ATTEMPTS):
+			messages.deliver_due(moment, commit=False)
+			(row,) = logs(template=template)
+			self.assertEqual((row.status, row.attempts), ("Pending", attempt))
+			self.assertIn(f"Attempt {attempt} of {messages.MAX_ATTEMPTS} failed", row.error)
+			self.assertEqual(row.scheduled_for, moment + messages.FIRST_RETRY * 2 ** (attempt - 1))
+			self.assertEqual(sum(messages.deliver_due(moment, commit=False).values()), 0)  # not due yet
+			moment = row.scheduled_for
+		messages.deliver_due(moment, commit=False)
 		(row,) = logs(template=template)
-		self.assertEqual(row.status, "Failed")
+		self.assertEqual((row.status, row.attempts), ("Failed", messages.MAX_ATTEMPTS))
 		self.assertIn("webhook URL", row.error)
+		self.assertEqual(sum(messages.deliver_due(moment + timedelta(days=30), commit=False).values()), 0)
 
 	def test_birthday_and_expiring_messages_once_per_occasion(self):
 		today = getdate("2030-05-06")
@@ -339,3 +360,70 @@ class TestChannelsAndTriggers(OutreachTestCase):
 		messages.deliver_due(now_datetime(), commit=False)
 		(row,) = logs(template="Tier Up", member=member)
 		self.assertEqual((row.status, row.subject), ("Sent", f"You are now {tier}"))
+
+
+class SlowReceiver(BaseHTTPRequestHandler):
+	"""A webhook receiver that holds each request until the test lets it answer."""
+
+	arrived = threading.Event()
+	answer = threading.Event()
+
+	def do_POST(self):
+		self.rfile.read(int(self.headers["Content-Length"]))
+		SlowReceiver.arrived.set()
+		SlowReceiver.answer.wait(timeout=60)
+		self.send_response(200)
+		self.end_headers()
+
+	def log_message(self, *args):
+		pass
+
+
+class TestDeliveryHoldsNoLock(FrappeTestCase):
+	def test_no_row_lock_is_held_while_the_channel_is_called(self):
+		"""A worker delivers a webhook message to a slow receiver: meanwhile another connection can lock
+		the Message Log row at once (it is Sending), and the message ends Sent."""
+		server = HTTPServer(("127.0.0.1", 0), SlowReceiver)
+		threading.Thread(target=server.serve_forever, daemon=True).start()
+		SlowReceiver.arrived.clear()
+		SlowReceiver.answer.clear()
+		fixtures = Fixtures()
+		self.addCleanup(fixtures.remove)
+		url = f"http://127.0.0.1:{server.server_port}/slow"
+		settings = change_settings(
+			"Outreach Settings", {**NO_LIMITS, "webhook_url": url, "webhook_secret": "s"}
+		)
+		with committed(settings):
+			tag = make_tag()
+			member = fixtures.member(tagged_member(tag))
+			template = fixtures.add(
+				"Message Template", make_template("_LP Slow Hook", marketing=False, channel="Webhook")
+			)
+			send = fixtures.add("Message Send", make_send(template, tag))
+			messages.queue(template, messages.single(member, "slow"), message_send=send, now=NOON)
+			(log,) = logs(template=template)
+			worker = threading.Thread(target=deliver_in_own_session, args=(frappe.local.site, send))
+			frappe.db.commit()  # nosemgrep: the worker's session must see the queued message
+			worker.start()
+			try:
+				self.assertTrue(SlowReceiver.arrived.wait(timeout=60))
+				status = frappe.db.sql(
+					"select status from `tabMessage Log` where name = %s for update nowait", log.name
+				)[0][0]
+				frappe.db.rollback()
+			finally:
+				SlowReceiver.answer.set()
+				worker.join(timeout=60)
+				server.shutdown()
+		self.assertEqual(status, "Sending")
+		(row,) = logs(template=template)
+		self.assertEqual((row.status, row.attempts), ("Sent", 1))
+
+
+def deliver_in_own_session(site: str, send: str) -> None:
+	frappe.init(site=site)
+	frappe.connect()
+	try:
+		messages.deliver_due(NOON, message_send=send, commit=True)
+	finally:
+		frappe.destroy()
