@@ -11,6 +11,7 @@ from loyalty_app import __version__
 from loyalty_app.api.v1 import ENDPOINTS
 
 CHECKED_IN = Path(__file__).with_name("openapi.json")
+CREATING = {"enrol", "submit_feedback"}  # answer 201 when they create what they were sent
 
 ERROR = {
 	"type": "object",
