@@ -211,8 +211,12 @@ def issue_to_segment(
 	community_group: str | None = None,
 	lifecycle_stage: str | None = None,
 	rfm_segment: str | None = None,
+	commit: bool = False,
 ) -> int:
-	"""Bind one new code to every active, consenting member in the segment who has no unused code yet."""
+	"""Bind one new code to every active, consenting member in the segment who has no unused code yet.
+
+	Members are taken in chunks by name; `commit` (the background job) makes each chunk one transaction
+	and reports progress, and a rerun after a crash skips whoever already got a code."""
 	segment = member_segment(
 		tiers=[tier] if tier else [],
 		tag=tag,
@@ -220,15 +224,37 @@ def issue_to_segment(
 		lifecycle_stage=lifecycle_stage,
 		rfm_segment=rfm_segment,
 	).add("m.marketing_consent = 1")
-	members = frappe.db.sql_list(
-		f"""select m.name from `tabLoyalty Member` m where {segment}
+	campaign = frappe.get_doc("Coupon Campaign", campaign_name)
+	issued, after = 0, ""
+	while members := frappe.db.sql_list(
+		f"""select m.name from `tabLoyalty Member` m where {segment} and m.name > %(after)s
 		and not exists (select 1 from `tabCoupon Code` c where c.loyalty_member = m.name
-			and c.coupon_campaign = %(campaign)s and c.used = 0)""",
-		{**segment.values, "campaign": campaign_name},
+			and c.coupon_campaign = %(campaign)s and c.used = 0)
+		order by m.name limit %(chunk)s""",
+		{**segment.values, "campaign": campaign_name, "after": after, "chunk": GENERATION_CHUNK},
+	):
+		insert_codes(campaign, members)
+		issued, after = issued + len(members), members[-1]
+		if commit:
+			frappe.db.commit()  # nosemgrep: one transaction per chunk
+			frappe.publish_progress(
+				0, title=_("{0} codes issued").format(issued), doctype=campaign.doctype, docname=campaign.name
+			)
+	return issued
+
+
+def enqueue_issue_to_segment(campaign_name: str, **segment) -> None:
+	"""Issue to a segment as a background job (the web request only queues it)."""
+	frappe.enqueue(
+		issue_to_segment,
+		queue="long",
+		job_id=f"loyalty-coupon-issue:{frappe.local.site}:{campaign_name}",
+		deduplicate=True,
+		enqueue_after_commit=True,
+		campaign_name=campaign_name,
+		commit=True,
+		**segment,
 	)
-	if members:
-		insert_codes(frappe.get_doc("Coupon Campaign", campaign_name), members)
-	return len(members)
 
 
 def void_code(coupon: str) -> None:
