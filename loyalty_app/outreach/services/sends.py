@@ -65,7 +65,7 @@ def run_due_sends(now=None) -> int:
 
 def run_send(send_name: str, now=None, commit: bool = True) -> dict:
 	"""The job: queue the segment, deliver with progress; returns the send's figures."""
-	now = now or now_datetime()
+	now = get_datetime(now) if now else now_datetime()
 	send = frappe.get_doc(MESSAGE_SEND, send_name)
 	send.db_set({"status": RUNNING, "started_at": now, "error": None})
 	try:
