@@ -12,19 +12,26 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections import Counter
-from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import frappe
-from frappe.tests.utils import FrappeTestCase, change_settings
+from frappe.tests.utils import FrappeTestCase
 
 from loyalty_app.outreach.services import messages, sends
 from loyalty_app.rewards.services.coupons import generate_open_codes
 from loyalty_app.tests.race import Fixtures, committed
 from loyalty_app.tests.test_coupons_and_campaigns import make_campaign
-from loyalty_app.tests.test_outreach import NO_LIMITS, NOON, make_send, make_tag, make_template, tagged_member
+from loyalty_app.tests.test_outreach import (
+	NOON,
+	QuietReceiver,
+	make_send,
+	make_tag,
+	make_template,
+	serve,
+	tagged_member,
+	webhook_to,
+)
 
 WORKER = """
 import json, sys
@@ -97,35 +104,26 @@ class TestCouponGenerationSurvivesAKilledWorker(FrappeTestCase):
 		self.assertEqual(frappe.db.get_value("Coupon Campaign", campaign, "generation_status"), "Completed")
 
 
-class CountingReceiver(BaseHTTPRequestHandler):
+class CountingReceiver(QuietReceiver):
 	"""A slow webhook receiver that counts the messages it was handed, by Message Log."""
 
 	received: Counter = Counter()
 
 	def do_POST(self):
-		body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+		message_log = json.loads(self.body())["message_log"]
 		time.sleep(0.1)
-		CountingReceiver.received[body["message_log"]] += 1
-		self.send_response(200)
-		self.end_headers()
-
-	def log_message(self, *args):
-		pass
+		CountingReceiver.received[message_log] += 1
+		self.ok()
 
 
 class TestSegmentSendSurvivesAKilledWorker(FrappeTestCase):
 	def test_a_killed_send_delivers_the_rest_once_when_run_again(self):
-		server = HTTPServer(("127.0.0.1", 0), CountingReceiver)
-		threading.Thread(target=server.serve_forever, daemon=True).start()
+		server, url = serve(CountingReceiver)
 		self.addCleanup(server.shutdown)
 		CountingReceiver.received = Counter()
 		fixtures = Fixtures()
 		self.addCleanup(fixtures.remove)
-		url = f"http://127.0.0.1:{server.server_port}/hook"
-		settings = change_settings(
-			"Outreach Settings", {**NO_LIMITS, "webhook_url": url, "webhook_secret": "s"}
-		)
-		with committed(settings):
+		with committed(webhook_to(url)):
 			tag = make_tag()
 			members = [fixtures.member(tagged_member(tag)) for _ in range(12)]
 			template = fixtures.add(

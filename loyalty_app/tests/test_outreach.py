@@ -265,12 +265,13 @@ class TestSends(OutreachTestCase):
 		self.assertEqual(emails_for([row.name]), [])
 
 
-class Receiver(BaseHTTPRequestHandler):
-	received: list = []
+class QuietReceiver(BaseHTTPRequestHandler):
+	"""A webhook receiver for the tests: subclasses handle do_POST; nothing is logged."""
 
-	def do_POST(self):
-		body = self.rfile.read(int(self.headers["Content-Length"]))
-		Receiver.received.append((self.headers["X-Loyalty-Signature"], body))
+	def body(self) -> bytes:
+		return self.rfile.read(int(self.headers["Content-Length"]))
+
+	def ok(self) -> None:
 		self.send_response(200)
 		self.end_headers()
 
@@ -278,10 +279,29 @@ class Receiver(BaseHTTPRequestHandler):
 		pass
 
 
+def serve(receiver: type[QuietReceiver]) -> tuple[HTTPServer, str]:
+	"""The receiver listening on a free local port in a thread of its own; (server, its URL)."""
+	server = HTTPServer(("127.0.0.1", 0), receiver)
+	threading.Thread(target=server.serve_forever, daemon=True).start()
+	return server, f"http://127.0.0.1:{server.server_port}/hook"
+
+
+def webhook_to(url: str):
+	"""Outreach Settings without limits, delivering webhook messages to `url`."""
+	return change_settings("Outreach Settings", {**NO_LIMITS, "webhook_url": url, "webhook_secret": "s"})
+
+
+class Receiver(QuietReceiver):
+	received: list = []
+
+	def do_POST(self):
+		Receiver.received.append((self.headers["X-Loyalty-Signature"], self.body()))
+		self.ok()
+
+
 class TestChannelsAndTriggers(OutreachTestCase):
 	def test_webhook_channel_posts_a_signed_message(self):
-		server = HTTPServer(("127.0.0.1", 0), Receiver)
-		threading.Thread(target=server.serve_forever, daemon=True).start()
+		server, url = serve(Receiver)
 		Receiver.received = []
 		try:
 			member = tagged_member(self.tag, member_name="微信会员")
@@ -292,7 +312,6 @@ class TestChannelsAndTriggers(OutreachTestCase):
 				channel="Webhook",
 				external_template_id="TPL-42",
 			)
-			url = f"http://127.0.0.1:{server.server_port}/wechat"
 			with change_settings("Outreach Settings", {"webhook_url": url, "webhook_secret": "s3cret"}):
 				messages.queue(template, messages.single(member, "webhook"), now=NOON)
 				messages.deliver_due(NOON, commit=False)
@@ -362,38 +381,29 @@ class TestChannelsAndTriggers(OutreachTestCase):
 		self.assertEqual((row.status, row.subject), ("Sent", f"You are now {tier}"))
 
 
-class SlowReceiver(BaseHTTPRequestHandler):
+class SlowReceiver(QuietReceiver):
 	"""A webhook receiver that holds each request until the test lets it answer."""
 
 	arrived = threading.Event()
 	answer = threading.Event()
 
 	def do_POST(self):
-		self.rfile.read(int(self.headers["Content-Length"]))
+		self.body()
 		SlowReceiver.arrived.set()
 		SlowReceiver.answer.wait(timeout=60)
-		self.send_response(200)
-		self.end_headers()
-
-	def log_message(self, *args):
-		pass
+		self.ok()
 
 
 class TestDeliveryHoldsNoLock(FrappeTestCase):
 	def test_no_row_lock_is_held_while_the_channel_is_called(self):
 		"""A worker delivers a webhook message to a slow receiver: meanwhile another connection can lock
 		the Message Log row at once (it is Sending), and the message ends Sent."""
-		server = HTTPServer(("127.0.0.1", 0), SlowReceiver)
-		threading.Thread(target=server.serve_forever, daemon=True).start()
+		server, url = serve(SlowReceiver)
 		SlowReceiver.arrived.clear()
 		SlowReceiver.answer.clear()
 		fixtures = Fixtures()
 		self.addCleanup(fixtures.remove)
-		url = f"http://127.0.0.1:{server.server_port}/slow"
-		settings = change_settings(
-			"Outreach Settings", {**NO_LIMITS, "webhook_url": url, "webhook_secret": "s"}
-		)
-		with committed(settings):
+		with committed(webhook_to(url)):
 			tag = make_tag()
 			member = fixtures.member(tagged_member(tag))
 			template = fixtures.add(

@@ -102,6 +102,11 @@ class RaceTestCase(FrappeTestCase):
 			.name,
 		)
 
+	def two_api_earns_at_once(self, member: str, amount: int) -> list:
+		return race(
+			[lambda k=k: v1.earn(member=member, order_id=self.key(member, k), amount=amount) for k in (1, 2)]
+		)
+
 	def key(self, *parts) -> str:
 		return "-".join(["_lp", self.run_key, *map(str, parts)]).replace(" ", "-")
 
@@ -158,12 +163,7 @@ class TestLimitsHoldUnderConcurrency(RaceTestCase):
 		with committed(programme(max_points_per_day=300)):
 			for n in range(ROUNDS):
 				member = self.member()
-				results = race(
-					[
-						lambda k=k: v1.earn(member=member, order_id=self.key(member, k), amount=200)
-						for k in (1, 2)
-					]
-				)
+				results = self.two_api_earns_at_once(member, 200)
 				self.assertEqual(earned(member), 300, f"round {n}: {results}")
 				self.assertEqual(member_figures(member).points_balance, 300)
 
@@ -240,12 +240,7 @@ class TestLimitsHoldUnderConcurrency(RaceTestCase):
 		with committed(programme()):
 			for n in range(ROUNDS):
 				member = self.member()
-				results = race(
-					[
-						lambda k=k: v1.earn(member=member, order_id=self.key(member, k), amount=100)
-						for k in (1, 2)
-					]
-				)
+				results = self.two_api_earns_at_once(member, 100)
 				self.assertEqual(earned(member), 100, f"round {n}: {results}")
 				self.assertOneWins(results, "blocked_by_risk_rules")
 

@@ -187,12 +187,9 @@ def enqueue_generation(campaign_name: str, quantity: int) -> None:
 		campaign_name,
 		{"generation_status": "Queued", "open_codes_requested": requested},
 	)
-	frappe.enqueue(
+	_enqueue_once(
 		generate_open_codes,
-		queue="long",
-		job_id=job_id,
-		deduplicate=True,
-		enqueue_after_commit=True,
+		job_id,
 		campaign_name=campaign_name,
 		now=requested - existing < BULK_GENERATION_THRESHOLD or frappe.flags.in_test,
 	)
@@ -245,16 +242,18 @@ def issue_to_segment(
 
 def enqueue_issue_to_segment(campaign_name: str, **segment) -> None:
 	"""Issue to a segment as a background job (the web request only queues it)."""
-	frappe.enqueue(
+	_enqueue_once(
 		issue_to_segment,
-		queue="long",
-		job_id=f"loyalty-coupon-issue:{frappe.local.site}:{campaign_name}",
-		deduplicate=True,
-		enqueue_after_commit=True,
+		f"loyalty-coupon-issue:{frappe.local.site}:{campaign_name}",
 		campaign_name=campaign_name,
 		commit=True,
 		**segment,
 	)
+
+
+def _enqueue_once(method, job_id: str, **kwargs) -> None:
+	"""A long job, queued when the request commits, and not again while one with its id is queued."""
+	frappe.enqueue(method, queue="long", job_id=job_id, deduplicate=True, enqueue_after_commit=True, **kwargs)
 
 
 def void_code(coupon: str) -> None:
