@@ -4,9 +4,10 @@ Run with `scripts/benchmark soak [seconds]` (it calls `bench --site <site> execu
 loyalty_app.benchmarks.soak.run`). Each till is a thread with its own database connection, working as a
 request does (one transaction per operation, committed): POS Invoices that earn, POS Invoices paid partly
 with points, returns of its own earlier invoices, and API earns and redeems. A deadlock rolls the
-operation back and runs it again (as a till would resubmit), so a clerk never sees it; refusals the app
+operation back and runs it again after a short random pause (as the POS resubmits a queued invoice), and
+so does a lock wait that timed out, so a clerk never sees either; refusals the app
 gives on purpose (not enough points, a return of spent points) are counted apart from errors. Meanwhile
-one thread runs the nightly jobs over and over. At the end the Ledger Audit must find no break.
+one thread runs the nightly jobs every NIGHTLY_PAUSE seconds. At the end the Ledger Audit must find no break.
 """
 
 import random
@@ -36,7 +37,8 @@ NIGHTLY = (
 	"loyalty_app.insight.services.rfm.refresh_rfm",
 	"loyalty_app.insight.services.accounting.post_points_liability",
 )
-RETRIES = 5
+RETRIES = 10
+NIGHTLY_PAUSE = 15  # seconds between two runs of the nightly jobs
 REFUSALS = ("InsufficientPointsError", "PointsShortfallError", "RiskBlockedError", "HeldForApprovalError")
 API_REFUSALS = {"insufficient_points", "points_already_spent", "blocked_by_risk_rules", "awaiting_approval"}
 
@@ -83,6 +85,7 @@ def run(tills: int = 20, seconds: int = 180, members: int = 40) -> int:
 					record(
 						f"job {job.rsplit('.', 1)[1]}", started, attempt(frappe.get_attr(job), outcomes, lock)
 					)
+				time.sleep(max(min(NIGHTLY_PAUSE, deadline - time.monotonic()), 0))
 		finally:
 			frappe.destroy()
 
@@ -103,10 +106,13 @@ def run(tills: int = 20, seconds: int = 180, members: int = 40) -> int:
 	print(f"  POS invoices and returns: {invoices} ({invoices / elapsed:.1f} per second)")
 	for operation, values in sorted(latencies.items()):
 		p95 = statistics.quantiles(values, n=20)[18] if len(values) >= 20 else max(values)
-		print(f"  {operation:32} {len(values):6} calls  p95 {p95 * 1000:8.0f} ms")
+		print(
+			f"  {operation:32} {len(values):6} calls  p95 {p95 * 1000:8.0f} ms  max {max(values) * 1000:8.0f} ms"
+		)
 	print(
 		f"  done {outcomes['done']}, refused on purpose {outcomes['refused']}, deadlocks retried "
-		f"{outcomes['deadlock retried']}, errors {outcomes['error']}"
+		f"{outcomes['deadlock retried']}, lock waits timed out and retried {outcomes['lock wait retried']}, "
+		f"errors {outcomes['error']}"
 	)
 	print(f"  Ledger Audit: {len(breaks)} breaks ({len(everywhere)} on the whole site)")
 	for found in breaks[:20]:
@@ -148,8 +154,8 @@ class ApiRefused(Exception):
 
 
 def attempt(call, outcomes: Counter, lock: threading.Lock) -> str:
-	"""Run the call in its own transaction; retry it after a deadlock. Returns its outcome."""
-	for _try in range(RETRIES):
+	"""Run the call in its own transaction; retry it after a deadlock or a lock wait timeout."""
+	for tried in range(1, RETRIES + 1):
 		try:
 			call()
 			frappe.db.commit()  # nosemgrep: a till's request commits
@@ -159,10 +165,16 @@ def attempt(call, outcomes: Counter, lock: threading.Lock) -> str:
 			frappe.local.message_log = []
 			if isinstance(e, frappe.QueryDeadlockError | frappe.QueryTimeoutError):
 				with lock:
-					outcomes["deadlock retried"] += 1
+					outcomes[
+						"deadlock retried"
+						if isinstance(e, frappe.QueryDeadlockError)
+						else "lock wait retried"
+					] += 1
+				time.sleep(random.uniform(0, 0.2 * tried))
 				continue
 			if type(e).__name__ in REFUSALS or (isinstance(e, ApiRefused) and str(e) in API_REFUSALS):
 				return "refused"
 			print(f"  error at {now_datetime()}: {type(e).__name__}: {e}")
 			return "error"
+	print(f"  error at {now_datetime()}: still deadlocked or waiting after {RETRIES} tries")
 	return "error"
