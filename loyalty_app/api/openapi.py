@@ -11,7 +11,6 @@ from loyalty_app import __version__
 from loyalty_app.api.v1 import ENDPOINTS
 
 CHECKED_IN = Path(__file__).with_name("openapi.json")
-CREATING = {"enrol", "submit_feedback"}  # answer 201 when they create what they were sent
 
 ERROR = {
 	"type": "object",
@@ -89,8 +88,8 @@ REDEMPTION = {
 	},
 }
 
-# Endpoints that answer 201 when they enrolled a member.
-CREATING = {"enrol", "wechat_login"}
+# Endpoints that answer 201 when they created what they were sent (a member, a feedback).
+CREATING = {"enrol", "wechat_login", "submit_feedback"}
 
 RESULTS = {
 	"enrol": MEMBER_REF,
