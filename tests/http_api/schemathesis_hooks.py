@@ -23,6 +23,8 @@ LOG = os.environ["LOYALTY_ST_LOG"]
 TOKEN = {"Authorization": f"token {FIXTURE['integration']['token']}"}
 FUZZ = FIXTURE["fuzz"]
 PREFIX = "/api/method/loyalty_app.api.v1."
+# Success needs WeChat's own server (a login code it issued): tests/http_api/test_channels.py covers it.
+NO_VALID_EXAMPLE = {"wechat_login"}
 
 
 def key() -> str:
@@ -74,6 +76,8 @@ def operation_name(path: str) -> str:
 @schemathesis.hook
 def before_add_examples(context, examples) -> None:
 	operation = context.operation
+	if operation_name(operation.path) in NO_VALID_EXAMPLE:
+		return
 	values = valid_example(operation_name(operation.path))
 	if operation.method.upper() == "GET":
 		case = operation.make_case(query=values)
