@@ -24,6 +24,22 @@ def lock_row(doctype: str, name: str) -> frappe._dict:
 	return rows[0]
 
 
+def locked_value(query: str, values=None):
+	"""The first value of a count or sum done as a locking read (FOR UPDATE): it sees the latest committed
+	rows, not the transaction's snapshot, and keeps them locked until the transaction ends. Every limit
+	is decided on such a read, taken after the lock of the row the limit belongs to (member, reward,
+	group, event...), so two transactions can never both pass it."""
+	return frappe.db.sql(f"{query} for update", values)[0][0]
+
+
+def end_if_nothing_written() -> None:
+	"""After a replay found the first call's result under a lock: if this transaction wrote nothing,
+	end it, so that result is read next as committed, not from the transaction's older snapshot
+	(REPEATABLE READ), taken before the first call had finished."""
+	if not frappe.db.transaction_writes:
+		frappe.db.rollback()
+
+
 def save_kept_document(doctype: str, name: str | None, values: dict):
 	"""Create (no name) or update a document the app keeps in step with one of its own, e.g. a coupon
 	campaign's Pricing Rule; the app's own document was checked for permission already."""

@@ -88,8 +88,8 @@ REDEMPTION = {
 	},
 }
 
-# Endpoints that answer 201 when they enrolled a member.
-CREATING = {"enrol", "wechat_login"}
+# Endpoints that answer 201 when they created what they were sent (a member, a feedback).
+CREATING = {"enrol", "wechat_login", "submit_feedback"}
 
 RESULTS = {
 	"enrol": MEMBER_REF,

@@ -41,6 +41,7 @@ from loyalty_app.loyalty.services.ledger import (
 	PointsShortfallError,
 	Voucher,
 	debit,
+	lock_member,
 	redeemable_points,
 	reverse_voucher,
 )
@@ -65,6 +66,7 @@ from loyalty_app.trust.services.risk import (
 	RiskBlockedError,
 	channel_signals,
 )
+from loyalty_app.utils import end_if_nothing_written, lock_row
 
 INTEGRATION_ROLES = {"Loyalty Integration", "Loyalty Manager", "System Manager"}
 MEMBER = "Loyalty Member"
@@ -313,15 +315,24 @@ def _fingerprint(request: Request) -> str:
 	return hashlib.sha256(json.dumps(request.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()
 
 
-def _replay(transaction_type: str, reference: str, request: Request):
-	"""The earlier transaction with this key, or None; a 409 when the same key carried other content."""
-	existing = frappe.db.get_value(
-		EXTERNAL, {"request_key": f"{transaction_type}:{reference}"}, ["name", "fingerprint"], as_dict=True
+def _replay(transaction_type: str, member: str, reference: str, request: Request):
+	"""The earlier transaction with this key, or None; a 409 when the same key carried other content.
+
+	Read under the member's lock with a locking read: a replay that arrives while the first call is still
+	running waits for it and returns its result."""
+	lock_member(member)
+	rows = frappe.db.sql(
+		f"select name, fingerprint from `tab{EXTERNAL}` where request_key = %s for update",
+		f"{transaction_type}:{reference}",
+		as_dict=True,
 	)
+	existing = rows[0] if rows else None
 	if existing and existing.fingerprint != _fingerprint(request):
 		raise ApiError(
 			409, "idempotency_conflict", _("{0} was already used for a different request").format(reference)
 		)
+	if existing:
+		end_if_nothing_written()
 	return existing
 
 
@@ -491,7 +502,7 @@ def member(request: MemberQuery) -> dict:
 @endpoint("POST", EarnRequest, "Earn points for an external order (idempotent by order_id)")
 def earn(request: EarnRequest) -> dict:
 	member = _member(request.member)
-	if existing := _replay("Earn", request.order_id, request):
+	if existing := _replay("Earn", member, request.order_id, request):
 		return _transaction_result(existing.name)
 	posted_at = get_datetime(request.order_date) if request.order_date else now_datetime()
 	expiry_date = get_settings().expiry_date(getdate(posted_at))
@@ -519,7 +530,7 @@ def earn(request: EarnRequest) -> dict:
 @endpoint("POST", RedeemRequest, "Spend points (idempotent by key)")
 def redeem(request: RedeemRequest) -> dict:
 	member = _member(request.member)
-	if existing := _replay("Redeem", request.key, request):
+	if existing := _replay("Redeem", member, request.key, request):
 		return _transaction_result(existing.name)
 	txn = _new_transaction("Redeem", request.key, member, request, points=request.points)
 	with channel_signals(device_id=request.device_id):
@@ -584,12 +595,15 @@ def redeem_reward(request: RedeemRewardRequest) -> dict:
 	member = _member(request.member)
 	if not frappe.db.exists("Loyalty Reward", request.reward):
 		raise ApiError(404, "reward_not_found", _("No reward {0}").format(request.reward))
-	existing = frappe.db.get_value(
-		"Reward Redemption",
-		{"external_reference": request.key},
-		["name", "member", "reward", "quantity"],
+	# the reward's lock first, as the redemption's submit takes it: a concurrent replay waits and finds the first
+	lock_row("Loyalty Reward", request.reward)
+	rows = frappe.db.sql(
+		"""select name, member, reward, quantity from `tabReward Redemption`
+		where external_reference = %s for update""",
+		request.key,
 		as_dict=True,
 	)
+	existing = rows[0] if rows else None
 	if existing and (existing.member, existing.reward, existing.quantity) != (
 		member,
 		request.reward,
@@ -598,7 +612,9 @@ def redeem_reward(request: RedeemRewardRequest) -> dict:
 		raise ApiError(
 			409, "idempotency_conflict", _("{0} was already used for a different request").format(request.key)
 		)
-	if not existing:
+	if existing:
+		end_if_nothing_written()
+	else:
 		redemption = frappe.get_doc(
 			{
 				"doctype": "Reward Redemption",

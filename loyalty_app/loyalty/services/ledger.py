@@ -24,7 +24,7 @@ from frappe.utils import getdate, now_datetime
 from loyalty_app.engine.fifo import Allocation, InsufficientPoints, Lot, allocate, available_points
 from loyalty_app.engine.points import apply_daily_cap
 from loyalty_app.loyalty.services.settings import get_settings
-from loyalty_app.utils import STANDARD_COLUMNS
+from loyalty_app.utils import STANDARD_COLUMNS, locked_value
 
 LEDGER = "Points Ledger Entry"
 MEMBER = "Loyalty Member"
@@ -112,6 +112,15 @@ def entry_by_key(key: str) -> str | None:
 	return frappe.db.get_value(LEDGER, {"idempotency_key": key})
 
 
+def locked_entry_by_key(key: str) -> str | None:
+	"""The entry posted under this key, read under the member lock with a locking read: a replay that
+	waited for the first call's lock sees its committed entry (not its own snapshot) and returns it."""
+	rows = frappe.db.sql(
+		"select name from `tabPoints Ledger Entry` where idempotency_key = %s for update", key
+	)
+	return rows[0][0] if rows else None
+
+
 def redeemable_points(member: str, on_date: date | None = None) -> int:
 	"""Points the member can spend now: unexpired lots less any points debt (never negative).
 
@@ -146,10 +155,10 @@ def credit(
 
 	`checked` is for a posting the checks already let through (an approved hold): they are not run again.
 	"""
-	if existing := entry_by_key(key):
-		return existing
 	posted_at = posting_datetime or now_datetime()
 	locked = lock_member(member)
+	if existing := locked_entry_by_key(key):
+		return existing
 	if entry_type in ("Earn", "Bonus") and locked.status != ACTIVE:
 		frappe.throw(
 			_("Member {0} is {1} and cannot earn points").format(member, _(locked.status)),
@@ -334,10 +343,10 @@ def debit(
 	"""
 	if points <= 0:
 		frappe.throw(_("Points to redeem must be a positive whole number"))
-	if existing := entry_by_key(key):
-		return existing
 	posted_at = posting_datetime or now_datetime()
 	locked = lock_member(member)
+	if existing := locked_entry_by_key(key):
+		return existing
 	if entry_type == "Redeem" and locked.status != ACTIVE:
 		frappe.throw(
 			_("Member {0} is {1} and cannot redeem points").format(member, _(locked.status)),
@@ -384,12 +393,12 @@ def take_back(
 	remarks: str | None = None,
 ) -> str | None:
 	"""Take back `points` that `lot_entry` credited, e.g. for a return; spent points become debt or block."""
-	if existing := entry_by_key(key):
-		return existing
 	if points <= 0 and not qualifying_amount:
 		return None
 	lot = frappe.db.get_value(LEDGER, lot_entry, ["member", "qualifying_points"], as_dict=True)
 	lock_member(lot.member)
+	if existing := locked_entry_by_key(key):
+		return existing
 	remaining = frappe.db.sql(
 		"select remaining_points from `tabPoints Ledger Entry` where name = %s for update", lot_entry
 	)[0][0]
@@ -521,12 +530,15 @@ def _has_allocations(entry: str) -> bool:
 
 
 def points_earned_on(member: str, on_date: date) -> int:
-	result = frappe.db.sql(
-		"""select coalesce(sum(points), 0) from `tabPoints Ledger Entry`
-		where member = %s and entry_type = 'Earn' and posting_datetime >= %s and posting_datetime < %s + interval 1 day""",
-		(member, on_date, on_date),
+	"""Points earned on the day, read under the member lock (a locking read): what the daily cap decides on."""
+	return int(
+		locked_value(
+			"""select coalesce(sum(points), 0) from `tabPoints Ledger Entry`
+			where member = %s and entry_type = 'Earn' and posting_datetime >= %s
+			and posting_datetime < %s + interval 1 day""",
+			(member, on_date, on_date),
+		)
 	)
-	return int(result[0][0])
 
 
 def _insert_entry(

@@ -18,7 +18,7 @@ from loyalty_app.loyalty.services.job_runs import catch_up
 from loyalty_app.loyalty.services.ledger import Voucher, credit, credit_many, entry_by_key
 from loyalty_app.loyalty.services.members import birthday_condition
 from loyalty_app.loyalty.services.settings import get_settings
-from loyalty_app.utils import drop_cached
+from loyalty_app.utils import drop_cached, locked_value
 
 CAMPAIGN = "Points Campaign"
 CAMPAIGNS_CACHE_KEY = "loyalty_app:active_points_campaigns"
@@ -103,12 +103,14 @@ def in_segment(member: str, lifecycle_stage: str | None, rfm_segment: str | None
 
 
 def awarded_to(campaign: str, member: str) -> int:
-	result = frappe.db.sql(
-		"""select coalesce(sum(points), 0) from `tabPoints Ledger Entry`
-		where voucher_type = %s and voucher_no = %s and member = %s and entry_type = 'Bonus'""",
-		(CAMPAIGN, campaign, member),
+	"""Read under the campaign's lock with a locking read, so concurrent bonuses see each other."""
+	return int(
+		locked_value(
+			"""select coalesce(sum(points), 0) from `tabPoints Ledger Entry`
+			where voucher_type = %s and voucher_no = %s and member = %s and entry_type = 'Bonus'""",
+			(CAMPAIGN, campaign, member),
+		)
 	)
-	return int(result[0][0])
 
 
 def on_earn(member: str, earned_points: int, voucher: Voucher, on_date: date) -> None:

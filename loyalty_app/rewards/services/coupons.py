@@ -21,7 +21,7 @@ from frappe.utils import add_days, getdate, now_datetime, today
 from frappe.utils.background_jobs import is_job_enqueued
 
 from loyalty_app.insight.services.segments import member_segment
-from loyalty_app.utils import STANDARD_COLUMNS, save_kept_document
+from loyalty_app.utils import STANDARD_COLUMNS, lock_row, locked_value, save_kept_document
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 GENERATION_CHUNK = 1000
@@ -187,12 +187,9 @@ def enqueue_generation(campaign_name: str, quantity: int) -> None:
 		campaign_name,
 		{"generation_status": "Queued", "open_codes_requested": requested},
 	)
-	frappe.enqueue(
+	_enqueue_once(
 		generate_open_codes,
-		queue="long",
-		job_id=job_id,
-		deduplicate=True,
-		enqueue_after_commit=True,
+		job_id,
 		campaign_name=campaign_name,
 		now=requested - existing < BULK_GENERATION_THRESHOLD or frappe.flags.in_test,
 	)
@@ -211,8 +208,12 @@ def issue_to_segment(
 	community_group: str | None = None,
 	lifecycle_stage: str | None = None,
 	rfm_segment: str | None = None,
+	commit: bool = False,
 ) -> int:
-	"""Bind one new code to every active, consenting member in the segment who has no unused code yet."""
+	"""Bind one new code to every active, consenting member in the segment who has no unused code yet.
+
+	Members are taken in chunks by name; `commit` (the background job) makes each chunk one transaction
+	and reports progress, and a rerun after a crash skips whoever already got a code."""
 	segment = member_segment(
 		tiers=[tier] if tier else [],
 		tag=tag,
@@ -220,15 +221,39 @@ def issue_to_segment(
 		lifecycle_stage=lifecycle_stage,
 		rfm_segment=rfm_segment,
 	).add("m.marketing_consent = 1")
-	members = frappe.db.sql_list(
-		f"""select m.name from `tabLoyalty Member` m where {segment}
+	campaign = frappe.get_doc("Coupon Campaign", campaign_name)
+	issued, after = 0, ""
+	while members := frappe.db.sql_list(
+		f"""select m.name from `tabLoyalty Member` m where {segment} and m.name > %(after)s
 		and not exists (select 1 from `tabCoupon Code` c where c.loyalty_member = m.name
-			and c.coupon_campaign = %(campaign)s and c.used = 0)""",
-		{**segment.values, "campaign": campaign_name},
+			and c.coupon_campaign = %(campaign)s and c.used = 0)
+		order by m.name limit %(chunk)s""",
+		{**segment.values, "campaign": campaign_name, "after": after, "chunk": GENERATION_CHUNK},
+	):
+		insert_codes(campaign, members)
+		issued, after = issued + len(members), members[-1]
+		if commit:
+			frappe.db.commit()  # nosemgrep: one transaction per chunk
+			frappe.publish_progress(
+				0, title=_("{0} codes issued").format(issued), doctype=campaign.doctype, docname=campaign.name
+			)
+	return issued
+
+
+def enqueue_issue_to_segment(campaign_name: str, **segment) -> None:
+	"""Issue to a segment as a background job (the web request only queues it)."""
+	_enqueue_once(
+		issue_to_segment,
+		f"loyalty-coupon-issue:{frappe.local.site}:{campaign_name}",
+		campaign_name=campaign_name,
+		commit=True,
+		**segment,
 	)
-	if members:
-		insert_codes(frappe.get_doc("Coupon Campaign", campaign_name), members)
-	return len(members)
+
+
+def _enqueue_once(method, job_id: str, **kwargs) -> None:
+	"""A long job, queued when the request commits, and not again while one with its id is queued."""
+	frappe.enqueue(method, queue="long", job_id=job_id, deduplicate=True, enqueue_after_commit=True, **kwargs)
 
 
 def void_code(coupon: str) -> None:
@@ -258,11 +283,14 @@ def check_invoice_coupon(invoice) -> None:
 		)
 	limit = frappe.db.get_value("Coupon Campaign", coupon.coupon_campaign, "per_member_limit")
 	if limit and invoice.get("loyalty_member"):
-		used = frappe.db.sql(
+		lock_row(
+			"Coupon Campaign", coupon.coupon_campaign
+		)  # two tills submitting at once are counted in turn
+		used = locked_value(
 			"""select count(*) from `tabPOS Invoice` i join `tabCoupon Code` c on c.name = i.coupon_code
 			where c.coupon_campaign = %s and i.customer = %s and i.docstatus = 1 and i.name != %s""",
 			(coupon.coupon_campaign, invoice.customer, invoice.name or ""),
-		)[0][0]
+		)
 		if used >= limit:
 			frappe.throw(
 				_("Member {0} has already used {1} code(s) of campaign {2}").format(

@@ -26,7 +26,7 @@ from loyalty_app.loyalty.services.ledger import (
 	reverse_voucher,
 )
 from loyalty_app.rewards.services.coupons import issue_code, void_code
-from loyalty_app.utils import lock_row
+from loyalty_app.utils import lock_row, locked_value
 
 STOCK_TYPES = ("Stock Item", "Points + Cash")
 
@@ -171,12 +171,14 @@ def issuing_warehouse(redemption, reward) -> str:
 
 
 def redeemed_by_member(reward: str, member: str, excluding: str | None = None) -> int:
-	result = frappe.db.sql(
-		"""select coalesce(sum(quantity), 0) from `tabReward Redemption`
-		where reward = %s and member = %s and docstatus = 1 and name != %s""",
-		(reward, member, excluding or ""),
+	"""Read under the reward's lock with a locking read, so concurrent redemptions see each other."""
+	return int(
+		locked_value(
+			"""select coalesce(sum(quantity), 0) from `tabReward Redemption`
+			where reward = %s and member = %s and docstatus = 1 and name != %s""",
+			(reward, member, excluding or ""),
+		)
 	)
-	return int(result[0][0])
 
 
 def stock_available(item: str, warehouse: str) -> float:

@@ -45,9 +45,8 @@ frappe.ui.form.on("Coupon Campaign", {
 					},
 				],
 				(values) =>
-					frm.call("issue_to_segment", values).then(({ message }) => {
-						frappe.show_alert(__("{0} members received a code", [message]));
-						frm.reload_doc();
+					frm.call("issue_to_segment", values).then(() => {
+						frappe.show_alert(__("The codes are being issued in the background"));
 					}),
 				__("Issue one code to each consenting member of a segment")
 			);
