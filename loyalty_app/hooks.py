@@ -52,6 +52,7 @@ doc_events = {
 			"loyalty_app.trust.services.consent.record_changes",
 			"loyalty_app.trust.services.risk.check_enrolment",
 		],
+		"on_change": "loyalty_app.trust.services.members.hide_unreadable_fields",
 	},
 	"Personal Data Download Request": {
 		"after_insert": "loyalty_app.trust.services.privacy.attach_export_to_download_request"

@@ -9,6 +9,7 @@ from loyalty_app.loyalty.services.members import (
 	normalize_mobile,
 )
 from loyalty_app.rewards.services import campaigns
+from loyalty_app.trust.services.members import refuse_unpermitted_changes
 
 # Kept in step with the ledger by the services; never taken from user input.
 SERVICE_FIELDS = (
@@ -74,10 +75,9 @@ class LoyaltyMember(Document):
 		campaigns.on_profile_saved(self)
 
 	def reset_values_if_no_permlevel_access(self, has_access_to, high_permlevel_fields):
-		"""A clerk types the mobile number when enrolling, though they do not see it afterwards."""
-		if self.is_new():
-			high_permlevel_fields = [df for df in high_permlevel_fields if df.fieldname != "mobile_no"]
-		super().reset_values_if_no_permlevel_access(has_access_to, high_permlevel_fields)
+		"""Fields the user may not write are refused when changed, restored when left out."""
+		to_restore = refuse_unpermitted_changes(self, has_access_to, high_permlevel_fields)
+		super().reset_values_if_no_permlevel_access(has_access_to, to_restore)
 
 	def keep_service_fields(self):
 		before = self.get_doc_before_save()
