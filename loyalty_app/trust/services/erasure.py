@@ -12,6 +12,7 @@ text column of every table of the site: a new place must be added here for that 
 
 import frappe
 import phonenumbers
+from frappe.model.rename_doc import rename_doc
 from frappe.utils import now_datetime
 
 from loyalty_app.channels.services.identities import erase_identities
@@ -108,8 +109,12 @@ def erase(member: str) -> None:
 		member,
 	)
 	_delete_files(MEMBER, member)
-	own_documents = [(MEMBER, member)]
+	own_documents = [
+		(MEMBER, member),
+		*(("Message Log", log) for log in frappe.get_all("Message Log", {"member": member}, pluck="name")),
+	]
 	if row.customer:
+		identifiers += _delete_contacts_and_addresses(row.customer)
 		customer = _pseudonymise_customer(row.customer, label)
 		own_documents += [("Customer", customer), *_documents_of_customer(customer)]
 	_delete_text_records(identifiers, names, own_documents)
@@ -124,17 +129,8 @@ def _national_number(mobile: str | None) -> str | None:
 
 
 def _pseudonymise_customer(customer: str, label: str) -> str:
-	"""Delete the Customer's Contacts and Addresses, clear what documents copied from them, and rename the
-	Customer (an ID made of the person's name) to the pseudonym; returns the Customer's name now."""
-	for link_doctype in ("Contact", "Address"):
-		for name in frappe.get_all(
-			"Dynamic Link",
-			filters={"link_doctype": "Customer", "link_name": customer, "parenttype": link_doctype},
-			pluck="parent",
-		):
-			frappe.delete_doc(
-				link_doctype, name, force=True, ignore_permissions=True, delete_permanently=True
-			)
+	"""Clear what documents copied from the Customer and its contacts, and rename the Customer (an ID
+	made of the person's name) to the pseudonym; returns the Customer's name now."""
 	for doctype, fieldname in _documents_linking_to_customer():
 		meta = frappe.get_meta(doctype)
 		cleared = [f for f in COPIED_CONTACT_FIELDS if meta.has_field(f)]
@@ -163,12 +159,29 @@ def _pseudonymise_customer(customer: str, label: str) -> str:
 	_delete_files("Customer", customer)
 	if customer == label or frappe.db.exists("Customer", label):
 		return customer
-	frappe.rename_doc("Customer", customer, label, force=True, show_alert=False, ignore_permissions=True)
+	rename_doc("Customer", customer, label, force=True, show_alert=False, ignore_permissions=True)
 	frappe.db.sql(
 		"update `tabGL Entry` set against = replace(against, %(old)s, %(new)s) where against like %(like)s",
 		{"old": customer, "new": label, "like": f"%{_like_escaped(customer)}%"},
 	)
 	return label
+
+
+def _delete_contacts_and_addresses(customer: str) -> list[str]:
+	"""Delete the Customer's Contacts and Addresses for good; returns their names (made of the person's
+	name, also in the "Deleted" comments Frappe leaves)."""
+	deleted = []
+	for link_doctype in ("Contact", "Address"):
+		for name in frappe.get_all(
+			"Dynamic Link",
+			filters={"link_doctype": "Customer", "link_name": customer, "parenttype": link_doctype},
+			pluck="parent",
+		):
+			frappe.delete_doc(
+				link_doctype, name, force=True, ignore_permissions=True, delete_permanently=True
+			)
+			deleted.append(name)
+	return deleted
 
 
 def _documents_linking_to_customer() -> list[tuple[str, str]]:

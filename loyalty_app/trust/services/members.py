@@ -79,7 +79,7 @@ def refuse_unpermitted_changes(member, writable_levels: list[int], high_permleve
 
 
 def _as_text(value) -> str:
-	return "" if value in (None, "", 0) else str(value)
+	return "" if value in (None, "", 0, "0") else str(value)
 
 
 def hide_unreadable_fields(member, method=None) -> None:
