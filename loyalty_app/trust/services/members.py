@@ -40,13 +40,22 @@ def _record_version(member: str, changed: list) -> None:
 
 
 def on_validate(member, method=None) -> None:
-	"""Loyalty Member validate: masked copies of mobile and email; a changed mobile must be verified again."""
+	"""Loyalty Member validate: masked copies of mobile and email; a changed mobile must be verified again;
+	when and by whom the mobile was verified is stamped here, never taken from the saved document."""
 	member.mobile_masked = mask_mobile(member.mobile_no)
 	member.email_masked = mask_email(member.email)
-	if not member.is_new() and member.has_value_changed("mobile_no"):
-		member.mobile_verified, member.mobile_verified_at, member.mobile_verified_by = 0, None, None
-	if member.mobile_verified and not member.mobile_verified_at:
+	before = member.get_doc_before_save()
+	if before and member.has_value_changed("mobile_no"):
+		member.mobile_verified = 0
+	if before and not member.has_value_changed("mobile_verified"):
+		member.mobile_verified_at, member.mobile_verified_by = (
+			before.mobile_verified_at,
+			before.mobile_verified_by,
+		)
+	elif member.mobile_verified:
 		member.mobile_verified_at, member.mobile_verified_by = now_datetime(), frappe.session.user
+	else:
+		member.mobile_verified_at, member.mobile_verified_by = None, None
 
 
 def refuse_unpermitted_changes(member, writable_levels: list[int], high_permlevel_fields: list) -> list:
@@ -95,11 +104,7 @@ def mark_mobile_verified(member: str, channel: str) -> None:
 	if frappe.db.get_value(MEMBER, member, "mobile_verified"):
 		return
 	doc = frappe.get_doc(MEMBER, member)
-	doc.mobile_verified, doc.mobile_verified_at, doc.mobile_verified_by = (
-		1,
-		now_datetime(),
-		frappe.session.user,
-	)
+	doc.mobile_verified = 1
 	doc.add_comment("Info", _("Mobile number verified ({0})").format(_(channel)))
 	doc.flags.ignore_permissions = True
 	doc.save()
