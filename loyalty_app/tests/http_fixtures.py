@@ -237,6 +237,7 @@ def prepare(path: str) -> None:
 			"group": group,
 			"event": event.name,
 			"manager": api_user("manager-api@loyalty.test", LOYALTY_MANAGER),
+			"system_manager": api_user("system-api@loyalty.test", "System Manager"),
 			"velocity_rule": VELOCITY_RULE,
 			"existing": existing_customers(),
 			"fuzz": fuzz_targets(company()),
