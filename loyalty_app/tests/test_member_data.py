@@ -109,19 +109,30 @@ class TestIdentityFields(TrustTestCase):
 		self.assertEqual((answer["mobile_no"], answer["email"]), (None, None))
 		self.assertEqual(answer["email_masked"], "t*********@e******.com")
 
-	def test_a_clerks_save_answers_without_the_full_mobile_email_or_portal_user(self):
+	def test_a_clerk_edits_no_member_and_reads_only_the_masked_mobile_and_email(self):
 		mobile = random_mobile()
 		member = make_member(mobile_no=mobile, email="answer@example.com")
 		with as_user(self.clerk):
-			answers = [
-				frappe.client.set_value(MEMBER, member, "birthday", "1990-01-02"),
-				frappe.client.save(frappe.client.get(MEMBER, member)),
-			]
-		for answer in answers:
-			self.assertNotIn(mobile, json.dumps(answer, default=str))
-			self.assertNotIn("answer@example.com", json.dumps(answer, default=str))
-			self.assertEqual(answer["mobile_masked"], f"+86 {mobile[3:6]}****{mobile[-4:]}")
-		self.assertEqual(frappe.db.get_value(MEMBER, member, "mobile_no"), mobile)
+			seen = frappe.client.get(MEMBER, member)
+			for edit in (
+				lambda: frappe.client.set_value(MEMBER, member, "birthday", "1990-01-02"),
+				lambda: frappe.client.save(seen),
+			):
+				with self.assertRaises(frappe.PermissionError) as refused:
+					edit()
+				self.assertNotIn(mobile, str(refused.exception))
+			bulk = frappe.client.bulk_update(
+				json.dumps([{"doctype": MEMBER, "docname": member, "gender": "Male"}])
+			)
+		self.assertEqual(len(bulk["failed_docs"]), 1)
+		self.assertIn("PermissionError", bulk["failed_docs"][0]["exc"])
+		text = json.dumps(seen, default=str)
+		self.assertNotIn(mobile, text)
+		self.assertNotIn("answer@example.com", text)
+		self.assertEqual(seen["mobile_masked"], f"+86 {mobile[3:6]}****{mobile[-4:]}")
+		self.assertEqual(seen["email_masked"], "a*****@e******.com")
+		row = frappe.db.get_value(MEMBER, member, ["birthday", "gender", "mobile_no"], as_dict=True)
+		self.assertEqual((row.birthday, row.gender, row.mobile_no), (None, None, mobile))
 
 
 class TestMaskingSurfaces(TrustTestCase):
