@@ -7,6 +7,7 @@ import frappe
 from frappe.tests.utils import FrappeTestCase
 from frappe.utils import now_datetime
 
+from loyalty_app.tests.http_fixtures import portal_user
 from loyalty_app.tests.utils import as_user, customer_of, make_member, make_user, random_mobile
 from loyalty_app.trust.permissions import GUEST, MEMBER, expected, load
 
@@ -14,24 +15,12 @@ LOYALTY_MEMBER = "Loyalty Member"
 
 
 def role_users() -> dict[str, str]:
-	"""One user per role of the matrix holding that role only; the member is a website user."""
+	"""One user per desk role of the matrix holding that role only (the member's own user is added by
+	the test, linked to its member)."""
 	users = {GUEST: "Guest"}
 	for role in load()["roles"]:
-		if role in (GUEST, MEMBER):
-			continue
-		users[role] = make_user(f"_lp_matrix_{frappe.scrub(role)}@example.com", role)
-	member_user = "_lp_matrix_member@example.com"
-	if not frappe.db.exists("User", member_user):
-		frappe.get_doc(
-			{
-				"doctype": "User",
-				"email": member_user,
-				"first_name": "Matrix",
-				"user_type": "Website User",
-				"send_welcome_email": 0,
-			}
-		).insert(ignore_permissions=True)
-	users[MEMBER] = member_user
+		if role not in (GUEST, MEMBER):
+			users[role] = make_user(f"_lp_matrix_{frappe.scrub(role)}@example.com", role)
 	return users
 
 
@@ -69,11 +58,11 @@ class TestPermissionMatrix(FrappeTestCase):
 		cls.matrix = load()
 		cls.users = role_users()
 		cls.member = a_member(email="matrix@example.com")
+		cls.users[MEMBER] = portal_user("_lp_matrix_member@example.com", cls.member)["user"]
 		frappe.db.set_value(
 			LOYALTY_MEMBER,
 			cls.member,
 			{
-				"user": cls.users[MEMBER],
 				"mobile_verified": 1,
 				"mobile_verified_at": now_datetime(),
 				"mobile_verified_by": "Administrator",
