@@ -1,13 +1,21 @@
 """Erasure of a member's personal data, and the registry of every place that data can reach.
 
-Each entry of PLACES names a place and how erasure treats it: documents the books keep (invoices, orders,
-GL entries, the Customer) are pseudonymised (the name becomes "Erased member LM-…", copied contact
-details are cleared), records that exist only to reach or describe the person (Contact, Address, files,
-messages, emails, versions, comments, logs) are deleted for good. Points, ledger rows, amounts and GL
-debits and credits are never touched, so the ledger and the books stay balanced.
-
-tests.test_erasure seeds personal data into every place through normal use, erases, then scans every
-text column of every table of the site: a new place must be added here for that test to pass.
+The places, and what erasure does to each:
+- Loyalty Member: personal fields cleared (MEMBER_PERSONAL_FIELDS), name pseudonymised ("Erased member
+  LM-…"), mobile replaced by erased:<ID>; its tags and hashed Risk Signals deleted.
+- Message Log: recipient, subject, message and error cleared; the row (what was sent when) stays.
+- File: files attached to the member or their Customer deleted.
+- Contact, Address and their Dynamic Links: deleted for good (no Deleted Document kept).
+- Customer: renamed to the pseudonym; name, mobile, email, primary contact and address cleared.
+- Every document with a `customer` Link (Sales / POS Invoice, Sales Order, Delivery Note…): the copies
+  of the name pseudonymised (COPIED_NAME_FIELDS), contact details cleared (COPIED_CONTACT_FIELDS).
+- GL Entry `against` (the party's name as text): pseudonymised.
+- History, messages and logs (TEXT_RECORDS and global search): rows mentioning the mobile or email
+  deleted, and rows mentioning the name when they belong to the member's own documents.
+Points, ledger rows, amounts and GL debits and credits are never touched, so the ledger and the books stay
+balanced. loyalty_app.tests.test_member_data (TestErasure) seeds personal data into these places through
+normal use, erases, then scans every text column of every table of the site for the name, mobile and
+email: a place missing here fails it.
 """
 
 import frappe
@@ -57,26 +65,6 @@ TEXT_RECORDS = {
 	"Route History": None,
 }
 GLOBAL_SEARCH = ("__global_search", ("doctype", "name"))
-
-PLACES = {
-	"Loyalty Member": "personal fields cleared, name pseudonymised, mobile replaced by erased:<ID>",
-	"Loyalty Member Tag": "deleted",
-	"Risk Signal": "deleted (hashed device, address and payment references)",
-	"Message Log": "recipient, subject, message and error cleared; the row (what was sent when) stays",
-	"Customer": "renamed to the pseudonym; name, mobile, email and primary contact and address cleared",
-	"Contact": "deleted with its emails and phones",
-	"Address": "deleted",
-	"Dynamic Link": "deleted with their Contact and Address",
-	"File": "files attached to the member or their Customer deleted",
-	"Documents linking to the Customer": "customer_name and title pseudonymised, copied contact fields cleared",
-	"GL Entry": "`against` (the party's name as text) pseudonymised",
-	"_comments": "the member's and Customer's comment cache cleared",
-	"__global_search": "entries mentioning the member deleted",
-	**{
-		doctype: "rows mentioning the member's mobile or email, or their name on their own documents, deleted"
-		for doctype in TEXT_RECORDS
-	},
-}
 
 
 def erase(member: str) -> None:

@@ -73,7 +73,7 @@ def export_text(member: str) -> str:
 
 
 def erase_member(member: str, reason: str | None = None) -> None:
-	"""Erase the member's personal data for good (Loyalty Manager, see erasure.PLACES); points, ledger and
+	"""Erase the member's personal data for good (Loyalty Manager; the places: erasure.py); points, ledger and
 	accounting stay untouched. The erasure runs with the app's rights (renaming the Customer, deleting
 	its Contacts need more than a Loyalty Manager holds) and records who asked."""
 	if not MANAGERS & set(frappe.get_roles()):
