@@ -67,6 +67,21 @@ def test_each_role_sees_exactly_the_member_fields_of_the_matrix(sessions, data, 
 		), fieldname
 	if role not in MATRIX["fields"][LOYALTY_MEMBER]["mobile_no"]["read"]:
 		assert data["rich_mobile"] not in response.text
+		listed = sessions[role].post(
+			method("frappe.desk.reportview.get"),
+			json={"doctype": LOYALTY_MEMBER, "fields": ["name", "mobile_no", "email", "user"]},
+			timeout=30,
+		)
+		assert listed.status_code == 200 and data["rich"] in listed.text
+		searched = sessions[role].post(
+			method("frappe.desk.search.search_link"),
+			json={"doctype": LOYALTY_MEMBER, "txt": data["rich_mobile"]},
+			timeout=30,
+		)
+		assert searched.status_code == 200 and data["rich"] in searched.text
+		for answer in (listed, searched):
+			assert data["rich_mobile"] not in answer.text
+			assert data["member_a"]["user"] not in answer.text
 		printed = sessions[role].get(
 			f"{BASE_URL}/printview", params={"doctype": LOYALTY_MEMBER, "name": data["rich"]}, timeout=30
 		)
