@@ -8,7 +8,7 @@ import re
 from loyalty_app.trust.permissions import GUEST, MEMBER, PTYPES, load
 
 APP = pathlib.Path(__file__).resolve().parent.parent / "loyalty_app"
-DESK_ROLES = ("Loyalty User", "Loyalty Integration", "Loyalty Manager", "System Manager")
+DESK_ROLES = ("Loyalty User", "Loyalty Integration", "Loyalty Manager", "Shopping Guide", "System Manager")
 # Fields that name or reach a person: they must be in the matrix's fields.
 PERSONAL = re.compile(r"mobile|email|phone|recipient|(^|_)user$|consent$|address")
 

@@ -238,6 +238,7 @@ def prepare(path: str) -> None:
 			"event": event.name,
 			"manager": api_user("manager-api@loyalty.test", LOYALTY_MANAGER),
 			"system_manager": api_user("system-api@loyalty.test", "System Manager"),
+			"guide": api_user("guide-api@loyalty.test", "Shopping Guide"),
 			"velocity_rule": VELOCITY_RULE,
 			"existing": existing_customers(),
 			"fuzz": fuzz_targets(company()),
