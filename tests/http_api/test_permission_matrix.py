@@ -2,6 +2,8 @@
 /api/resource GET, PUT, POST and DELETE, frappe.client, the print view, the v1 API and the member's own
 data download. The in-process twin is loyalty_app/tests/test_permission_matrix.py."""
 
+import json
+import pathlib
 import random
 
 import pytest
@@ -25,7 +27,12 @@ TOKENS = {
 # one member below are for the other roles.
 GUIDE = "Shopping Guide"
 ONE_MEMBER_ROLES = [role for role in MATRIX["roles"] if role != GUIDE]
-SINGLES = {"Loyalty Settings", "Outreach Settings", "Engagement Settings"}
+APP = pathlib.Path(__file__).resolve().parents[2] / "loyalty_app"
+SINGLES = {
+	doc["name"]
+	for doc in (json.loads(path.read_text()) for path in APP.glob("*/doctype/*/*.json"))
+	if doc.get("doctype") == "DocType" and doc.get("issingle")
+}
 
 
 @pytest.fixture(scope="module")
