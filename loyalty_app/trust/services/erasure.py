@@ -29,6 +29,8 @@ MEMBER = "Loyalty Member"
 ERASED_NAME = "Erased member"
 # Personal fields of the member cleared on erasure (mobile_no gets a unique placeholder: it is unique).
 MEMBER_PERSONAL_FIELDS = ("email", "email_masked", "birthday", "gender", "user", "mobile_masked", "_comments")
+# What a Loyalty Import Row keeps of the person besides the name (replaced by the pseudonym).
+IMPORT_ROW_PERSONAL_FIELDS = ("mobile_no", "email", "birthday", "mobile_e164", "mobile_masked", "birthday_on")
 # Contact details ERPNext copies from the Customer, its Contact and Address onto selling and accounting
 # documents; cleared wherever a DocType that links to the Customer has them.
 COPIED_CONTACT_FIELDS = (
@@ -91,6 +93,12 @@ def erase(member: str) -> None:
 	frappe.db.delete("Loyalty Member Tag", {"parent": member, "parenttype": MEMBER})
 	frappe.db.delete("Risk Signal", {"member": member})
 	erase_identities(member)
+	# the import row a member came in by keeps the raw line as the retailer's file had it
+	frappe.db.sql(
+		f"""update `tabLoyalty Import Row` set member_name = %(label)s,
+		{", ".join(f"{field} = null" for field in IMPORT_ROW_PERSONAL_FIELDS)} where member = %(member)s""",
+		{"label": label, "member": member},
+	)
 	frappe.db.sql(
 		"""update `tabMessage Log` set recipient = null, subject = null, message = null, error = null
 		where member = %s""",
