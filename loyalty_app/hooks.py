@@ -26,10 +26,7 @@ before_tests = "loyalty_app.tests.bootstrap.before_tests"
 
 _invoice_events = {
 	"before_validate": "loyalty_app.integrations.erpnext.invoice_before_validate",
-	"on_submit": [
-		"loyalty_app.integrations.erpnext.invoice_on_submit",
-		"loyalty_app.trust.services.risk.check_return",
-	],
+	"on_submit": "loyalty_app.integrations.erpnext.invoice_on_submit",
 	"on_cancel": "loyalty_app.integrations.erpnext.invoice_on_cancel",
 }
 
@@ -37,19 +34,10 @@ doc_events = {
 	"Sales Invoice": _invoice_events,
 	"POS Invoice": _invoice_events,
 	"Loyalty Member": {
-		"after_insert": [
-			"loyalty_app.engagement.services.welcome.on_member_enrolled",
-			"loyalty_app.outreach.services.triggers.on_member_enrolled",
-		],
-		"validate": [
-			"loyalty_app.trust.services.members.on_validate",
-			"loyalty_app.trust.services.consent.stamp_times",
-		],
-		"on_update": [
-			"loyalty_app.trust.services.consent.record_changes",
-			"loyalty_app.trust.services.risk.check_enrolment",
-		],
+		"validate": "loyalty_app.integrations.members.on_validate",
+		"on_update": "loyalty_app.integrations.members.on_update",
 	},
+	"Risk Alert": {"on_update": "loyalty_app.integrations.members.on_alert_decided"},
 	"Personal Data Download Request": {
 		"after_insert": "loyalty_app.trust.services.privacy.attach_export_to_download_request"
 	},

@@ -72,10 +72,10 @@ def _expire_chunk(members: list[str], today: date, totals: dict[str, int]) -> No
 	)
 	frappe.db.sql(
 		"""insert into `tabPoints Ledger Entry` (name, creation, modified, owner, modified_by, docstatus,
-			member, entry_type, points, posting_datetime, company, idempotency_key, remaining_points,
-			debt_points, settles_debt, qualifying_points, qualifying_amount, remarks)
+			member, entry_type, points, posting_datetime, company, cause_type, cause_name, idempotency_key,
+			remaining_points, debt_points, settles_debt, qualifying_points, qualifying_amount, remarks)
 		select left(sha2(idempotency_key, 256), 20), %(now)s, %(now)s, %(user)s, %(user)s, 0,
-			member, 'Expire', -points, %(now)s, company, idempotency_key, 0, 0, 0, 0, 0,
+			member, 'Expire', -points, %(now)s, company, 'Loyalty Member', member, idempotency_key, 0, 0, 0, 0, 0,
 			concat(lots, ' lot(s) expired')
 		from loyalty_expiry_entry""",
 		params,

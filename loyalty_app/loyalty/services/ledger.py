@@ -7,9 +7,14 @@ correction is a new entry that points at what it corrects.
 
 - A positive entry without allocations is a new lot (it can expire); a positive entry with allocations
   gives points back to those lots; a negative entry consumes the lots in its allocations.
+- Every entry names its cause: the business document that set it in motion (the invoice for its earn and
+  for the campaign bonus, referral bonus or tier gift it brought; the member for an enrolment gift; the
+  return or cancelled document for a reversal). Cancelling a document reverses what it caused.
 - Taking back what a voucher earned uses what remains of that voucher's own lot. Points already spent
-  are refused (``block_shortfall``) or recorded as the member's points debt, which makes as many points
-  unavailable for redemption and is settled first from the member's next credit.
+  are refused (``block_shortfall``) or recorded as the member's points debt. The balance counts the debt:
+  balance = sum of entries = sum of lot remainders - debt, so it is negative while a member owes more
+  than their lots hold. Redeemable = unexpired lots - debt, never below zero. A later credit settles the
+  debt from its new lot (an entry of 0 points that consumes the lot) without moving the balance again.
 - Each operation carries an idempotency key: replaying it returns the first result and writes nothing.
 """
 
@@ -44,9 +49,22 @@ class MemberNotActiveError(frappe.ValidationError):
 
 @dataclass(frozen=True)
 class Voucher:
+	"""The document an entry is posted against, and `cause`, the business document that caused it when
+	that is another one (a campaign's bonus caused by an invoice). Without a cause the voucher is the cause."""
+
 	doctype: str
 	name: str
 	company: str | None = None
+	cause: "Voucher | None" = None
+
+	@property
+	def caused_by(self) -> "Voucher":
+		return self.cause or self
+
+	@property
+	def books_company(self) -> str | None:
+		"""The company whose books the entry belongs to: the voucher's, else the cause's."""
+		return self.company or self.caused_by.company
 
 
 @dataclass(frozen=True)
@@ -66,7 +84,14 @@ class PostingRequest:
 
 
 # Postings that the `loyalty_posting_checks` hooks (e.g. the risk rules) see; others are the system's own.
-CHECKED_POSTINGS = {("credit", "Earn"), ("credit", "Adjust"), ("debit", "Redeem"), ("debit", "Adjust")}
+# A "Reverse" credit is a points refund of a return: points created like an earn, so checked like one.
+CHECKED_POSTINGS = {
+	("credit", "Earn"),
+	("credit", "Adjust"),
+	("credit", "Reverse"),
+	("debit", "Redeem"),
+	("debit", "Adjust"),
+}
 
 
 def posting_allowed(request: PostingRequest) -> bool:
@@ -196,21 +221,31 @@ def credit(
 		remarks=remarks,
 		earned_delta=points,
 	)
-	if locked.points_debt and points > 0:
-		settled = min(locked.points_debt, points)
-		_insert_entry(
-			member,
-			"Reverse",
-			-settled,
-			voucher,
-			posted_at,
-			key=f"{key}:settle-debt",
-			allocations=[Allocation(name, settled)],
-			settles_debt=True,
-			remarks=_("Settles points debt"),
-		)
-		_shift_member(member, debt=-settled)
+	settle_debt_from(name, member, locked.points_debt, points, voucher, posted_at, key)
 	return name
+
+
+def settle_debt_from(
+	lot: str, member: str, debt: int, points: int, voucher: Voucher, posted_at: datetime, key: str
+) -> None:
+	"""A new lot pays the member's debt first: the lot and the debt shrink, the balance (which already
+	counted the debt) does not move, so the entry carries 0 points and consumes the lot."""
+	if not debt or points <= 0:
+		return
+	settled = min(debt, points)
+	_insert_entry(
+		member,
+		"Reverse",
+		0,
+		voucher,
+		posted_at,
+		key=f"{key}:settle-debt",
+		allocations=[Allocation(lot, settled)],
+		lot_sign=-1,
+		settles_debt=True,
+		remarks=_("Settles {0} points of debt").format(settled),
+	)
+	_shift_member(member, debt=-settled)
 
 
 def debit(
@@ -279,7 +314,10 @@ def take_back(
 	qualifying_amount: float = 0,
 	remarks: str | None = None,
 ) -> str | None:
-	"""Take back `points` that `lot_entry` credited, e.g. for a return; spent points become debt or block."""
+	"""Take back `points` that `lot_entry` credited, e.g. for a return; spent points become debt or block.
+
+	The entry takes the whole `points` from the balance: what the lot still holds from the lot, the rest
+	(`debt_points`) as debt."""
 	if existing := entry_by_key(key):
 		return existing
 	if points <= 0 and not qualifying_amount:
@@ -302,7 +340,7 @@ def take_back(
 	name = _insert_entry(
 		lot.member,
 		"Reverse",
-		-taken,
+		-points,
 		voucher,
 		posting_datetime or now_datetime(),
 		key=key,
@@ -319,14 +357,86 @@ def take_back(
 	return name
 
 
-def reverse_voucher(
-	voucher: Voucher, *, block_shortfall: bool, posting_datetime: datetime | None = None
+def give_back(
+	consuming_entry: str,
+	points: int,
+	voucher: Voucher,
+	*,
+	key: str,
+	posting_datetime: datetime | None = None,
+	remarks: str | None = None,
+) -> str | None:
+	"""Give back `points` of what `consuming_entry` spent (a points refund): into the lots it came from
+	while they stand (not reversed, not expired), earliest first; any rest as a new lot. The caller has
+	run the posting checks. Returns the entry that gave back to the lots, or the new lot."""
+	if existing := entry_by_key(key):
+		return existing
+	posted_at = posting_datetime or now_datetime()
+	member = frappe.db.get_value(LEDGER, consuming_entry, "member")
+	lock_member(member)
+	standing = frappe.db.sql(
+		"""select a.lot, a.points - coalesce((select sum(b.points) from `tabPoints Ledger Allocation` b
+				join `tabPoints Ledger Entry` back on back.name = b.parent
+				where back.reverses_entry = %(entry)s and back.points > 0 and b.lot = a.lot), 0) as open_points
+		from `tabPoints Ledger Allocation` a join `tabPoints Ledger Entry` lot on lot.name = a.lot
+		where a.parent = %(entry)s and (lot.expiry_date is null or lot.expiry_date >= %(today)s)
+			and not exists (select 1 from `tabPoints Ledger Entry` r
+				where r.idempotency_key = concat('reverse:', lot.name))
+		order by lot.expiry_date, a.idx""",
+		{"entry": consuming_entry, "today": getdate(posted_at)},
+		as_dict=True,
+	)
+	allocations, left = [], points
+	for row in standing:
+		share = min(left, row.open_points)
+		if share > 0:
+			allocations.append(Allocation(row.lot, share))
+			left -= share
+	name = None
+	if allocations:
+		name = _insert_entry(
+			member,
+			"Reverse",
+			points - left,
+			voucher,
+			posted_at,
+			key=key,
+			allocations=allocations,
+			reverses_entry=consuming_entry,
+			remarks=remarks,
+		)
+	if left:
+		name = credit(
+			member,
+			left,
+			"Reverse",
+			voucher,
+			key=f"{key}:new-lot",
+			posting_datetime=posted_at,
+			remarks=remarks,
+			checked=True,
+		)
+	return name
+
+
+def reverse_caused_by(
+	cause: Voucher,
+	*,
+	block_shortfall: bool,
+	posting_datetime: datetime | None = None,
+	spare_voucher_types: tuple[str, ...] = (),
 ) -> None:
-	"""Undo everything a voucher posted, latest entry first (on cancel)."""
+	"""Undo everything a document caused, latest entry first (on cancel): its own entries and the bonuses
+	posted against campaigns or referrals because of it. Entries on `spare_voucher_types` are left to
+	their own owner (a tier gift follows the tier, which is re-evaluated after the reversal)."""
 	posted_at = posting_datetime or now_datetime()
 	for entry in frappe.get_all(
 		LEDGER,
-		filters={"voucher_type": voucher.doctype, "voucher_no": voucher.name},
+		filters={
+			"cause_type": cause.doctype,
+			"cause_name": cause.name,
+			"voucher_type": ("not in", spare_voucher_types or ("",)),
+		},
 		fields=[
 			"name",
 			"member",
@@ -337,9 +447,13 @@ def reverse_voucher(
 			"debt_points",
 			"settles_debt",
 			"idempotency_key",
+			"voucher_type",
+			"voucher_no",
+			"company",
 		],
 		order_by="creation desc",
 	):
+		voucher = Voucher(entry.voucher_type, entry.voucher_no, entry.company, cause=cause)
 		key = f"reverse:{entry.name}"
 		if entry.idempotency_key.startswith("reverse:") or entry_by_key(key):
 			continue
@@ -352,25 +466,64 @@ def reverse_voucher(
 				block_shortfall=block_shortfall,
 				posting_datetime=posted_at,
 				qualifying_amount=-(entry.qualifying_amount or 0),
-				remarks=_("Cancels {0} {1}").format(_(voucher.doctype), voucher.name),
+				remarks=_("Cancels {0} {1}").format(_(cause.doctype), cause.name),
 			)
-		elif entry.points < 0 or entry.debt_points:
+		elif entry.points < 0 or entry.debt_points or entry.settles_debt:
 			_restore(entry, voucher, key, posted_at)
+		else:
+			_take_back_given(entry, voucher, key, posted_at, block_shortfall)
+
+
+def _take_back_given(entry, voucher: Voucher, key: str, posted_at: datetime, block_shortfall: bool) -> None:
+	"""Undo a give-back into lots (a cancelled return's points refund): take the points from those lots
+	again; what has been spent since is refused or becomes debt, as for any take-back."""
+	lock_member(entry.member)
+	allocations = frappe.db.sql(
+		"""select a.lot, least(a.points, lot.remaining_points) as available, a.points
+		from `tabPoints Ledger Allocation` a join `tabPoints Ledger Entry` lot on lot.name = a.lot
+		where a.parent = %s order by a.idx for update""",
+		entry.name,
+		as_dict=True,
+	)
+	taken = [Allocation(row.lot, row.available) for row in allocations if row.available > 0]
+	shortfall = entry.points - sum(a.points for a in taken)
+	if shortfall and block_shortfall:
+		frappe.throw(
+			_(
+				"Member {0} has already spent {1} of the {2} points to take back, so this cannot be done. "
+				"Set Loyalty Settings to allow a points debt, or credit the member first."
+			).format(entry.member, shortfall, entry.points),
+			PointsShortfallError,
+		)
+	cause = voucher.caused_by
+	_insert_entry(
+		entry.member,
+		"Reverse",
+		-entry.points,
+		voucher,
+		posted_at,
+		key=key,
+		allocations=taken,
+		reverses_entry=entry.name,
+		debt_points=shortfall,
+		remarks=_("Cancels {0} {1}").format(_(cause.doctype), cause.name),
+	)
+	if shortfall:
+		_shift_member(entry.member, debt=shortfall)
 
 
 def _outstanding_credit(entry) -> int:
 	"""What a lot credited, less what returns already took back from it (and did not give back)."""
 	taken = 0
-	for take in frappe.get_all(
-		LEDGER, filters={"reverses_entry": entry.name}, fields=["name", "points", "debt_points"]
-	):
+	for take in frappe.get_all(LEDGER, filters={"reverses_entry": entry.name}, fields=["name", "points"]):
 		if not entry_by_key(f"reverse:{take.name}"):
-			taken += -take.points + (take.debt_points or 0)
+			taken += -take.points
 	return entry.points - taken
 
 
 def _restore(entry, voucher: Voucher, key: str, posted_at: datetime) -> None:
-	"""Give back what a consuming entry took: to its lots while they stand, else by relieving debt."""
+	"""Give back what a consuming entry took: to its lots while they stand, else by relieving debt (any
+	rest as a new lot). Reversing a debt settlement puts the debt back and the points into the lot."""
 	locked = lock_member(entry.member)
 	allocations = frappe.get_all(
 		"Points Ledger Allocation", filters={"parent": entry.name}, fields=["lot", "points"], order_by="idx"
@@ -379,18 +532,20 @@ def _restore(entry, voucher: Voucher, key: str, posted_at: datetime) -> None:
 	restorable = [Allocation(row.lot, row.points) for row in allocations if row.lot not in reversed_lots]
 	restored = sum(a.points for a in restorable)
 	relief = sum(row.points for row in allocations if row.lot in reversed_lots) + (entry.debt_points or 0)
-	debt_put_back = -entry.points if entry.settles_debt else 0
+	debt_put_back = sum(row.points for row in allocations) if entry.settles_debt else 0
 	relieved = min(locked.points_debt + debt_put_back, relief)
 	is_take_back = entry.entry_type == "Reverse" and not entry.settles_debt
-	remarks = _("Cancels {0} {1}").format(_(voucher.doctype), voucher.name)
+	cause = voucher.caused_by
+	remarks = _("Cancels {0} {1}").format(_(cause.doctype), cause.name)
 	_insert_entry(
 		entry.member,
 		"Reverse",
-		restored,
+		restored + relieved - debt_put_back,
 		voucher,
 		posted_at,
 		key=key,
 		allocations=restorable,
+		lot_sign=1,
 		reverses_entry=entry.name,
 		qualifying_points=-(entry.qualifying_points or 0),
 		qualifying_amount=-(entry.qualifying_amount or 0),
@@ -409,6 +564,7 @@ def _restore(entry, voucher: Voucher, key: str, posted_at: datetime) -> None:
 			key=f"{key}:refund",
 			posting_datetime=posted_at,
 			remarks=remarks,
+			checked=True,  # points the member had, given back: nothing new is created
 		)
 
 
@@ -435,6 +591,7 @@ def _insert_entry(
 	key: str,
 	expiry_date: date | None = None,
 	allocations: list[Allocation] | tuple = (),
+	lot_sign: int | None = None,
 	reverses_entry: str | None = None,
 	debt_points: int = 0,
 	settles_debt: bool = False,
@@ -444,7 +601,10 @@ def _insert_entry(
 	earned_delta: int = 0,
 	redeemed_delta: int = 0,
 ) -> str:
+	"""Write one entry. `lot_sign` says whether the allocations give points to their lots (1) or consume
+	them (-1); by default the sign of `points`."""
 	is_new_lot = points > 0 and not allocations
+	cause = voucher.caused_by
 	entry = frappe.get_doc(
 		{
 			"doctype": LEDGER,
@@ -452,9 +612,11 @@ def _insert_entry(
 			"entry_type": entry_type,
 			"points": points,
 			"posting_datetime": posting_datetime,
-			"company": voucher.company,
+			"company": voucher.books_company,
 			"voucher_type": voucher.doctype,
 			"voucher_no": voucher.name,
+			"cause_type": cause.doctype,
+			"cause_name": cause.name,
 			"reverses_entry": reverses_entry,
 			"idempotency_key": key,
 			"expiry_date": expiry_date if is_new_lot else None,
@@ -477,7 +639,7 @@ def _insert_entry(
 		row.name = frappe.generate_hash(length=20)
 		row.db_insert()
 	notify_webhooks(entry)
-	direction = 1 if points > 0 else -1
+	direction = lot_sign or (1 if points > 0 else -1)
 	for allocation in allocations:
 		frappe.db.sql(
 			"update `tabPoints Ledger Entry` set remaining_points = remaining_points + %s where name = %s",

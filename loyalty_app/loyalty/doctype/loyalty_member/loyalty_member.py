@@ -3,7 +3,6 @@ from frappe import _
 from frappe.model.document import Document
 
 from loyalty_app.loyalty.services.members import create_customer_for, new_referral_code, normalize_mobile
-from loyalty_app.rewards.services import campaigns
 
 # Kept in step with the ledger by the services; never taken from user input.
 SERVICE_FIELDS = (
@@ -49,19 +48,12 @@ class LoyaltyMember(Document):
 		self.mobile_no = normalize_mobile(self.mobile_no)
 		self.validate_unique("mobile_no", _("mobile number"))
 		self.validate_unique("customer", _("customer"))
-		campaigns.validate_referral(self)
 
 	def before_save(self):
 		if self.is_new():
 			self.referral_code = new_referral_code()
 			if not self.customer:
 				self.customer = create_customer_for(self)
-
-	def after_insert(self):
-		campaigns.on_enrol(self.name)
-
-	def on_update(self):
-		campaigns.on_profile_saved(self)
 
 	def reset_values_if_no_permlevel_access(self, has_access_to, high_permlevel_fields):
 		"""A clerk types the mobile number when enrolling, though they do not see it afterwards."""
