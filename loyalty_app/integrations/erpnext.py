@@ -19,6 +19,8 @@ from loyalty_app.trust.services import risk
 def invoice_before_validate(invoice, method=None) -> None:
 	invoice.loyalty_member = member_for_customer(invoice.customer)
 	sales.refuse_return_against_consolidated(invoice)
+	if invoice.is_return and sales.posts_loyalty(invoice):
+		sales.points_refund(invoice)  # refuses, before anything is written, a refund beyond the bound
 	member_days.mark_invoice(invoice)
 	guides.credit_guide(invoice)
 	sales.prepare_points_payment(invoice)

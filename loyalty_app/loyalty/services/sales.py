@@ -348,14 +348,11 @@ def recurrence_of(rule) -> Recurrence | None:
 
 def record_return(invoice) -> None:
 	"""Take back what the original invoice caused pro rata to everything returned so far, and give back
-	the points this return refunds through the Loyalty Points mode of payment (bounded, see refund)."""
+	the points this return refunds through the Loyalty Points mode of payment (see `points_refund`)."""
 	settings = get_settings()
+	cause = voucher_of(invoice)
 	original = Voucher(invoice.doctype, invoice.return_against, invoice.company)
-	cause = Voucher(invoice.doctype, invoice.name, invoice.company)
-	invoice_total = Decimal(
-		str(frappe.db.get_value(invoice.doctype, invoice.return_against, "base_net_total") or 0)
-	)
-	returned_total = abs(Decimal(str(_returned_so_far(invoice))))
+	invoice_total, returned_total = _return_shares(invoice)
 	posted_at = posting_datetime_of(invoice)
 	if settings.clawback_on_return and invoice_total > 0:
 		for lot in _credits_caused_by(original):
@@ -372,16 +369,40 @@ def record_return(invoice) -> None:
 				else 0,
 				remarks=_("Return {0} against {1}").format(invoice.name, invoice.return_against),
 			)
-	_refund_points_payment(invoice, settings, original, cause, returned_total, invoice_total)
+	points, paid_with = points_refund(invoice)
+	if points:
+		request = PostingRequest(
+			"credit",
+			invoice.loyalty_member,
+			points,
+			"Reverse",
+			cause,
+			f"{cause.doctype}:{cause.name}:refund",
+			{"posting_datetime": posted_at},
+		)
+		if posting_allowed(request):
+			give_back(
+				paid_with,
+				points,
+				cause,
+				key=request.key,
+				posting_datetime=posted_at,
+				remarks=_("Points paid on {0} given back by return {1}").format(
+					invoice.return_against, invoice.name
+				),
+			)
 	_add_spend(invoice.loyalty_member, invoice.base_net_total)
 
 
-def _returned_so_far(invoice) -> float:
-	return frappe.db.sql(
+def _return_shares(invoice) -> tuple[Decimal, Decimal]:
+	"""The original's net total and what its submitted returns, this one included, give back of it."""
+	invoice_total = frappe.db.get_value(invoice.doctype, invoice.return_against, "base_net_total") or 0
+	others = frappe.db.sql(
 		f"""select coalesce(sum(base_net_total), 0) from `tab{invoice.doctype}`
-		where return_against = %s and is_return = 1 and docstatus = 1""",
-		invoice.return_against,
+		where return_against = %s and is_return = 1 and docstatus = 1 and name != %s""",
+		(invoice.return_against, invoice.name or ""),
 	)[0][0]
+	return Decimal(str(invoice_total)), abs(Decimal(str(others)) + Decimal(str(invoice.base_net_total or 0)))
 
 
 def _credits_caused_by(original: Voucher) -> list:
@@ -412,24 +433,21 @@ def _points_taken_back(lot: str, excluding: Voucher) -> int:
 	return int(result[0][0])
 
 
-def _refund_points_payment(
-	invoice,
-	settings: ProgrammeSettings,
-	original: Voucher,
-	cause: Voucher,
-	returned_total: Decimal,
-	invoice_total: Decimal,
-) -> None:
-	"""Give back the points this return refunds: at most the points the original was paid with, pro
-	rata to what has been returned, less what earlier returns refunded. Refused when it asks for more."""
+def points_refund(invoice) -> tuple[int, str | None]:
+	"""The points a return refunds through the Loyalty Points mode of payment and the redemption they
+	were paid with. Refused when more than the original paid with points, pro rata to what has been
+	returned, less what its other returns refunded: cash never turns into points. Checked before
+	validation (so nothing is written) and used on submit."""
+	settings = get_settings()
 	refunded = sum(
-		-p.amount
+		-flt(p.amount)
 		for p in invoice.get("payments", [])
 		if p.mode_of_payment == settings.redemption_mode_of_payment
 	)
 	if refunded <= 0 or settings.point_value <= 0:
-		return
+		return 0, None
 	points = int(Decimal(str(refunded)) / settings.point_value)
+	original = Voucher(invoice.doctype, invoice.return_against)
 	redeemed = frappe.db.get_value(
 		LEDGER,
 		{"cause_type": original.doctype, "cause_name": original.name, "entry_type": "Redeem"},
@@ -437,8 +455,9 @@ def _refund_points_payment(
 		as_dict=True,
 	)
 	paid = -redeemed.points if redeemed else 0
+	invoice_total, returned_total = _return_shares(invoice)
 	bound = (
-		clawback_points(paid, returned_total, invoice_total, _points_refunded(original, excluding=cause))
+		clawback_points(paid, returned_total, invoice_total, _points_refunded(invoice))
 		if paid and invoice_total > 0
 		else 0
 	)
@@ -447,40 +466,22 @@ def _refund_points_payment(
 			_(
 				"This return refunds {0} points, but at most {1} can be refunded in points: {2} {3} was paid "
 				"with {4} points and the rest with money, which is refunded as money. Lower the Loyalty "
-				"Points refund to {1} or less."
+				"Points refund to {1} points or less."
 			).format(points, bound, _(original.doctype), original.name, paid),
 			PointsRefundTooLargeError,
 			title=_("Points refund too large"),
 		)
-	request = PostingRequest(
-		"credit",
-		invoice.loyalty_member,
-		points,
-		"Reverse",
-		cause,
-		f"{cause.doctype}:{cause.name}:refund",
-		{"posting_datetime": posting_datetime_of(invoice)},
-	)
-	if not posting_allowed(request):
-		return
-	give_back(
-		redeemed.name,
-		points,
-		cause,
-		key=request.key,
-		posting_datetime=request.options["posting_datetime"],
-		remarks=_("Points paid on {0} given back by return {1}").format(invoice.return_against, invoice.name),
-	)
+	return points, redeemed.name
 
 
-def _points_refunded(original: Voucher, excluding: Voucher) -> int:
-	"""Points given back by the submitted returns of `original` other than `excluding`."""
+def _points_refunded(invoice) -> int:
+	"""Points given back by the other submitted returns against the same invoice."""
 	result = frappe.db.sql(
 		f"""select coalesce(sum(e.points), 0) from `tabPoints Ledger Entry` e
-		join `tab{original.doctype}` r on r.name = e.cause_name
+		join `tab{invoice.doctype}` r on r.name = e.cause_name
 		where e.cause_type = %(doctype)s and r.return_against = %(original)s and r.docstatus = 1
-			and r.name != %(excluding)s and e.entry_type = 'Reverse' and e.points > 0""",
-		{"doctype": original.doctype, "original": original.name, "excluding": excluding.name},
+			and r.name != %(this)s and e.entry_type = 'Reverse' and e.points > 0""",
+		{"doctype": invoice.doctype, "original": invoice.return_against, "this": invoice.name or ""},
 	)
 	return int(result[0][0])
 
