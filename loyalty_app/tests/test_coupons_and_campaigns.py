@@ -7,6 +7,7 @@ import frappe
 from frappe.tests.utils import FrappeTestCase
 from frappe.utils import add_days, today
 
+from loyalty_app.loyalty.services.ledger import Voucher
 from loyalty_app.loyalty.services.tiers import ensure_tier
 from loyalty_app.rewards.services.campaigns import (
 	ReferralNotAllowedError,
@@ -217,7 +218,14 @@ class TestPointsCampaigns(FrappeTestCase):
 			frappe.set_user("Administrator")
 			try:
 				start.wait()
-				entry = award("_LP Tight Budget", member, 60, key=f"_lp-budget-{member}", remarks="race")
+				entry = award(
+					"_LP Tight Budget",
+					member,
+					60,
+					key=f"_lp-budget-{member}",
+					remarks="race",
+					cause=Voucher("Loyalty Member", member),
+				)
 				frappe.db.commit()  # nosemgrep
 				posted.append(bool(entry))
 			finally:

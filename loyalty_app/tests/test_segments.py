@@ -3,6 +3,7 @@
 import frappe
 from frappe.tests.utils import FrappeTestCase
 
+from loyalty_app.loyalty.services.ledger import Voucher
 from loyalty_app.rewards.services.campaigns import award
 from loyalty_app.rewards.services.coupons import issue_to_segment
 from loyalty_app.rewards.services.redemption import RewardUnavailableError
@@ -37,8 +38,26 @@ class TestSegments(FrappeTestCase):
 		)
 		champion, other = segment_member(rfm="Champions"), segment_member(rfm="Lost")
 		with programme():
-			self.assertTrue(award(campaign, champion, 30, key=f"_lp-seg-{champion}", remarks="thanks"))
-			self.assertIsNone(award(campaign, other, 30, key=f"_lp-seg-{other}", remarks="thanks"))
+			self.assertTrue(
+				award(
+					campaign,
+					champion,
+					30,
+					key=f"_lp-seg-{champion}",
+					remarks="thanks",
+					cause=Voucher("Loyalty Member", champion),
+				)
+			)
+			self.assertIsNone(
+				award(
+					campaign,
+					other,
+					30,
+					key=f"_lp-seg-{other}",
+					remarks="thanks",
+					cause=Voucher("Loyalty Member", other),
+				)
+			)
 		self.assertEqual([e.points for e in ledger(champion, entry_type="Bonus")], [30])
 		self.assertEqual(ledger(other, entry_type="Bonus"), [])
 

@@ -522,9 +522,10 @@ def _outstanding_credit(entry) -> int:
 
 
 def _restore(entry, voucher: Voucher, key: str, posted_at: datetime) -> None:
-	"""Give back what a consuming entry took: to its lots while they stand, else by relieving debt (any
-	rest as a new lot). Reversing a debt settlement puts the debt back and the points into the lot."""
-	locked = lock_member(entry.member)
+	"""Give back what a consuming entry took: to its lots while they stand; what it took from lots since
+	reversed, or as debt, comes back as a new lot, which settles the member's debt first like any credit.
+	Reversing a debt settlement gives the points back to the lot and puts the debt back."""
+	lock_member(entry.member)
 	allocations = frappe.get_all(
 		"Points Ledger Allocation", filters={"parent": entry.name}, fields=["lot", "points"], order_by="idx"
 	)
@@ -533,32 +534,39 @@ def _restore(entry, voucher: Voucher, key: str, posted_at: datetime) -> None:
 	restored = sum(a.points for a in restorable)
 	relief = sum(row.points for row in allocations if row.lot in reversed_lots) + (entry.debt_points or 0)
 	debt_put_back = sum(row.points for row in allocations) if entry.settles_debt else 0
-	relieved = min(locked.points_debt + debt_put_back, relief)
-	is_take_back = entry.entry_type == "Reverse" and not entry.settles_debt
 	cause = voucher.caused_by
 	remarks = _("Cancels {0} {1}").format(_(cause.doctype), cause.name)
 	_insert_entry(
 		entry.member,
 		"Reverse",
-		restored + relieved - debt_put_back,
+		restored,
 		voucher,
 		posted_at,
 		key=key,
 		allocations=restorable,
-		lot_sign=1,
 		reverses_entry=entry.name,
 		qualifying_points=-(entry.qualifying_points or 0),
 		qualifying_amount=-(entry.qualifying_amount or 0),
 		remarks=remarks,
-		earned_delta=restored + relieved if is_take_back else 0,
+		earned_delta=restored if entry.entry_type == "Reverse" and not entry.settles_debt else 0,
 		redeemed_delta=entry.points if entry.entry_type == "Redeem" else 0,
 	)
-	if debt_put_back or relieved:
-		_shift_member(entry.member, debt=debt_put_back - relieved)
-	if relief > relieved:
+	if debt_put_back:
+		_insert_entry(
+			entry.member,
+			"Reverse",
+			-debt_put_back,
+			voucher,
+			posted_at,
+			key=f"{key}:debt",
+			debt_points=debt_put_back,
+			remarks=remarks,
+		)
+		_shift_member(entry.member, debt=debt_put_back)
+	if relief:
 		credit(
 			entry.member,
-			relief - relieved,
+			relief,
 			"Reverse",
 			voucher,
 			key=f"{key}:refund",

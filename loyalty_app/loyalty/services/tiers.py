@@ -142,54 +142,62 @@ def fall_back_if_unqualified(
 	member: str, cause: Voucher, since: date, on_date: date | None = None
 ) -> str | None:
 	"""After `cause` (a purchase posted on `since`) was cancelled or returned: a tier the member reached
-	on or after that day and no longer qualifies for falls back to the tier the window's value reaches,
-	and the gifts of the tiers lost are taken back (spent gift points follow the debt rule)."""
+	on or after that day and no longer qualifies for falls back to the tier the window's value reaches.
+	Then a tier gift stands only while the member holds its tier: the gifts of the tiers lost now, and
+	those `cause` brought for a tier the member no longer holds, are taken back (spent gift points
+	follow the debt rule). A take-back names the gift's own cause, so the document that earned the gift
+	nets to what it still earns. Returns the member's tier."""
 	tiers = {t.name: t for t in all_tiers()}
-	current = tiers.get(frappe.db.get_value(MEMBER, member, "tier"))
-	if not current:
-		return None
-	reached_since = frappe.db.exists(
-		"Member Tier Change",
-		{"member": member, "change_type": "Upgrade", "to_tier": current.name, "changed_on": (">=", since)},
-	)
 	settings = get_settings()
 	on_date = getdate(on_date)
-	value = qualifying_value(member, on_date, settings)
-	if not reached_since or value >= current.entry_threshold:
-		return None
-	target = qualifying_tier(tiers.values(), value)
-	_set_tier(member, target.name if target else None, on_date, settings)
-	log_tier_change(member, "Downgrade", current.name, target.name if target else None, on_date, value)
-	lost = [
-		t.name
-		for t in tiers.values()
-		if t.rank > (target.rank if target else -(10**9)) and t.rank <= current.rank
-	]
-	for gift in frappe.get_all(
-		LEDGER,
-		filters={
-			"member": member,
-			"voucher_type": "Membership Tier",
-			"voucher_no": ("in", lost),
-			"points": (">", 0),
-		},
-		fields=["name", "voucher_no", "points", "company"],
+	current = tiers.get(frappe.db.get_value(MEMBER, member, "tier"))
+	held, fell_back = current, False
+	if current and frappe.db.exists(
+		"Member Tier Change",
+		{"member": member, "change_type": "Upgrade", "to_tier": current.name, "changed_on": (">=", since)},
 	):
-		taken = -frappe.db.sql(
-			"select coalesce(sum(points), 0) from `tabPoints Ledger Entry` where reverses_entry = %s",
-			gift.name,
-		)[0][0]
+		value = qualifying_value(member, on_date, settings)
+		if value < current.entry_threshold:
+			held, fell_back = qualifying_tier(tiers.values(), value), True
+			_set_tier(member, held.name if held else None, on_date, settings)
+			log_tier_change(member, "Downgrade", current.name, held.name if held else None, on_date, value)
+	held_rank = held.rank if held else None
+	for gift in _standing_gifts(member):
+		tier = tiers.get(gift.voucher_no)
+		if not tier or (held_rank is not None and tier.rank <= held_rank):
+			continue
+		if not (fell_back or (gift.cause_type, gift.cause_name) == (cause.doctype, cause.name)):
+			continue
 		take_back(
 			gift.name,
-			gift.points - taken,
-			Voucher("Membership Tier", gift.voucher_no, gift.company, cause=cause),
+			gift.points,
+			Voucher(
+				"Membership Tier",
+				gift.voucher_no,
+				gift.company,
+				cause=Voucher(gift.cause_type, gift.cause_name),
+			),
 			key=f"tier-fall-back:{gift.name}",
 			block_shortfall=settings.block_return_shortfall,
-			remarks=_("Tier {0} falls back: {1} {2} no longer counts").format(
+			remarks=_("Tier {0} is no longer held after {1} {2}").format(
 				gift.voucher_no, _(cause.doctype), cause.name
 			),
 		)
-	return target.name if target else None
+	return held.name if held else None
+
+
+def _standing_gifts(member: str) -> list:
+	"""The member's tier gifts not taken back."""
+	return frappe.db.sql(
+		"""select gift.name, gift.voucher_no, gift.points, gift.company, gift.cause_type, gift.cause_name
+		from `tabPoints Ledger Entry` gift
+		where gift.member = %s and gift.voucher_type = 'Membership Tier' and gift.points > 0
+			and gift.reverses_entry is null
+			and not exists (select 1 from `tabPoints Ledger Entry` back
+				where back.idempotency_key = concat('tier-fall-back:', gift.name))""",
+		member,
+		as_dict=True,
+	)
 
 
 def log_tier_change(member, change_type, from_tier, to_tier, on_date, value) -> None:
