@@ -18,6 +18,17 @@ def segment_member(stage: str | None = None, rfm: str | None = None, **profile) 
 	return member
 
 
+def thank(campaign: str, member: str) -> str | None:
+	return award(
+		campaign,
+		member,
+		30,
+		key=f"_lp-seg-{member}",
+		remarks="thanks",
+		cause=Voucher("Loyalty Member", member),
+	)
+
+
 class TestSegments(FrappeTestCase):
 	def test_a_reward_for_one_lifecycle_stage_refuses_other_members(self):
 		with programme():
@@ -38,26 +49,8 @@ class TestSegments(FrappeTestCase):
 		)
 		champion, other = segment_member(rfm="Champions"), segment_member(rfm="Lost")
 		with programme():
-			self.assertTrue(
-				award(
-					campaign,
-					champion,
-					30,
-					key=f"_lp-seg-{champion}",
-					remarks="thanks",
-					cause=Voucher("Loyalty Member", champion),
-				)
-			)
-			self.assertIsNone(
-				award(
-					campaign,
-					other,
-					30,
-					key=f"_lp-seg-{other}",
-					remarks="thanks",
-					cause=Voucher("Loyalty Member", other),
-				)
-			)
+			self.assertTrue(thank(campaign, champion))
+			self.assertIsNone(thank(campaign, other))
 		self.assertEqual([e.points for e in ledger(champion, entry_type="Bonus")], [30])
 		self.assertEqual(ledger(other, entry_type="Bonus"), [])
 

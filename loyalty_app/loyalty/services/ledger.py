@@ -330,13 +330,7 @@ def take_back(
 	taken = min(remaining, points)
 	shortfall = points - taken
 	if shortfall and block_shortfall:
-		frappe.throw(
-			_(
-				"Member {0} has already spent {1} of the {2} points to take back, so this cannot be done. "
-				"Set Loyalty Settings to allow a points debt, or credit the member first."
-			).format(lot.member, shortfall, points),
-			PointsShortfallError,
-		)
+		refuse_shortfall(lot.member, shortfall, points)
 	name = _insert_entry(
 		lot.member,
 		"Reverse",
@@ -355,6 +349,16 @@ def take_back(
 	if shortfall:
 		_shift_member(lot.member, debt=shortfall)
 	return name
+
+
+def refuse_shortfall(member: str, shortfall: int, points: int) -> None:
+	frappe.throw(
+		_(
+			"Member {0} has already spent {1} of the {2} points to take back, so this cannot be done. "
+			"Set Loyalty Settings to allow a points debt, or credit the member first."
+		).format(member, shortfall, points),
+		PointsShortfallError,
+	)
 
 
 def give_back(
@@ -488,13 +492,7 @@ def _take_back_given(entry, voucher: Voucher, key: str, posted_at: datetime, blo
 	taken = [Allocation(row.lot, row.available) for row in allocations if row.available > 0]
 	shortfall = entry.points - sum(a.points for a in taken)
 	if shortfall and block_shortfall:
-		frappe.throw(
-			_(
-				"Member {0} has already spent {1} of the {2} points to take back, so this cannot be done. "
-				"Set Loyalty Settings to allow a points debt, or credit the member first."
-			).format(entry.member, shortfall, entry.points),
-			PointsShortfallError,
-		)
+		refuse_shortfall(entry.member, shortfall, entry.points)
 	cause = voucher.caused_by
 	_insert_entry(
 		entry.member,
