@@ -12,6 +12,7 @@ Settings: 1 point per currency unit rounded down, a point is worth 1, spent poin
 ladder of Silver (100 points, 50-point gift) and Gold (500).
 """
 
+from collections import Counter
 from dataclasses import dataclass, field
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
@@ -43,6 +44,10 @@ SETTINGS = {"return_shortfall": "Allow and post a debt", "point_value": 1}
 GIFT = 50
 REFERRAL = {"friend": 50, "referrer": 80}
 SHARES_PAID_IN_POINTS = (Decimal(0), Decimal("0.1"), Decimal("0.2"), Decimal("0.5"))
+
+
+def unseeded_mobile() -> str:
+	return f"+86137{int(frappe.generate_hash(length=12), 16) % 10**8:08d}"
 
 
 def half_up(value: Decimal) -> int:
@@ -92,13 +97,11 @@ class Sale:
 class LedgerMachine(RuleBasedStateMachine):
 	def __init__(self):
 		super().__init__()
-		self.referrer = make_member()
-		self.friend = make_member(referred_by=self.referrer)
+		# hypothesis seeds `random` per example, so random_mobile() would enrol the same members again
+		self.referrer = make_member(mobile_no=unseeded_mobile())
+		self.friend = make_member(mobile_no=unseeded_mobile(), referred_by=self.referrer)
 		self.members = (self.referrer, self.friend)
 		self.till = f"_SM Till {frappe.generate_hash(length=8)}"
-		self.double = make_points_campaign(
-			f"_SM Double {frappe.generate_hash(length=6)}", "Double Points", multiplier=2, active=0
-		)
 		self.sales: list[Sale] = []
 		self.clock = getdate()
 
@@ -132,8 +135,14 @@ class LedgerMachine(RuleBasedStateMachine):
 		doctype=st.sampled_from(("Sales Invoice", "POS Invoice")),
 		qty=st.sampled_from((1, 2, 4)),
 		rate=st.sampled_from((20, 50, 80, 120)),
+		switch_double_points=st.booleans(),
 	)
-	def sell(self, data, doctype, qty, rate):
+	def sell(self, data, doctype, qty, rate, switch_double_points):
+		if switch_double_points:
+			campaign = frappe.get_doc("Points Campaign", self.double)
+			campaign.active = not campaign.active
+			campaign.save()
+			self.case.steps["switch_double_points"] += 1
 		member = data.draw(st.sampled_from(self.members), label="member")
 		share = (
 			data.draw(st.sampled_from(SHARES_PAID_IN_POINTS), label="paid in points")
@@ -170,6 +179,7 @@ class LedgerMachine(RuleBasedStateMachine):
 		):
 			sale.gift = True
 		self.sales.append(sale)
+		self.case.steps["sell"] += 1
 
 	@precondition(lambda self: any(self.cancellable()))
 	@rule(data=st.data())
@@ -180,6 +190,7 @@ class LedgerMachine(RuleBasedStateMachine):
 			frappe.get_doc(sale.doctype, sale.name).cancel()
 		sale.cancelled = True
 		self.after_reversal(sale, tier_before)
+		self.case.steps["cancel"] += 1
 
 	def cancellable(self) -> list[Sale]:
 		return [s for s in self.sales if not (s.cancelled or s.returns or s.consolidated)]
@@ -201,24 +212,20 @@ class LedgerMachine(RuleBasedStateMachine):
 				if refund == "beyond":
 					with self.assertRaises(PointsRefundTooLargeError):
 						return_with_points_refund(original, {TEA: qty}, refunded)
+					self.case.steps["refused_refund"] += 1
 					return
 				credit_note = return_with_points_refund(original, {TEA: qty}, refunded)
 		sale.returned_qty += qty
 		sale.refunded += refunded
 		sale.returns.append(credit_note.name)
 		self.after_reversal(sale, tier_before)
+		self.case.steps["return_goods"] += 1
 
 	def returnable(self) -> list[Sale]:
 		return [s for s in self.sales if not s.cancelled and s.returned_qty < s.qty]
 
 	def assertRaises(self, error):
 		return FrappeTestCase.assertRaises(self.case, error)
-
-	@rule()
-	def switch_double_points(self):
-		campaign = frappe.get_doc("Points Campaign", self.double)
-		campaign.active = not campaign.active
-		campaign.save()
 
 	@precondition(
 		lambda self: any(
@@ -238,13 +245,15 @@ class LedgerMachine(RuleBasedStateMachine):
 				"POS Invoice", sale.name, "consolidated_invoice"
 			):
 				sale.consolidated = True
+		self.case.steps["close_the_till"] += 1
 
 	@rule(days=st.integers(30, 200))
-	def days_pass(self, days):
+	def time_passes(self, days):
 		self.clock = add_days(self.clock, days)
 		with programme(**SETTINGS):
 			expire_points(self.clock)
 			review_tiers(self.clock)
+		self.case.steps["time_passes"] += 1
 
 	# conservation, after every step
 
@@ -271,7 +280,15 @@ class LedgerMachine(RuleBasedStateMachine):
 				where cause_type = %s and cause_name in %s""",
 				(sale.doctype, tuple(causes)),
 			)[0][0]
-			assert actual == sale.expected_net(), (sale, actual)
+			assert actual == sale.expected_net(), (
+				sale,
+				actual,
+				frappe.get_all(
+					"Points Ledger Entry",
+					filters={"cause_type": sale.doctype, "cause_name": ("in", causes)},
+					fields=["member", "entry_type", "points", "voucher_no", "idempotency_key", "creation"],
+				),
+			)
 
 
 class TestLedgerStateMachine(FrappeTestCase):
@@ -281,27 +298,46 @@ class TestLedgerStateMachine(FrappeTestCase):
 		frappe.db.delete("Points Campaign")
 		clear_campaign_cache()
 		silver, gold = tier_ladder()
+		double = make_points_campaign("_SM Double", "Double Points", multiplier=2, active=0)
 		make_points_campaign(
 			"_SM Referral",
 			"Referral Bonus",
 			bonus_points=REFERRAL["friend"],
 			referrer_points=REFERRAL["referrer"],
 		)
-		case = self
+		case, self.steps = self, Counter()
 
 		class Machine(LedgerMachine):
 			def __init__(self):
 				super().__init__()
-				self.case, self.silver, self.gold = case, silver, gold
+				self.case, self.silver, self.gold, self.double = case, silver, gold, double
+				frappe.get_doc("Points Campaign", double).update({"active": 0}).save()  # each run starts off
+
+			def check_invariants(self, settings, output, runtimes):
+				case.steps["checks"] += 1
+				return super().check_invariants(settings, output, runtimes)
 
 		run_state_machine_as_test(
 			Machine,
 			settings=settings(
-				max_examples=4,
-				stateful_step_count=50,
+				max_examples=5,
+				stateful_step_count=40,
 				derandomize=True,
 				deadline=None,
 				database=None,
 				suppress_health_check=list(HealthCheck),
 			),
 		)
+		print(f"state machine: {dict(self.steps)}")
+		# the run did what it is for: a few hundred checked steps, each kind of event many times
+		self.assertGreaterEqual(self.steps["checks"], 150, self.steps)
+		for event in (
+			"sell",
+			"switch_double_points",
+			"cancel",
+			"return_goods",
+			"refused_refund",
+			"close_the_till",
+			"time_passes",
+		):
+			self.assertGreaterEqual(self.steps[event], 3, self.steps)
