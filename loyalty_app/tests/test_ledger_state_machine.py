@@ -38,7 +38,15 @@ from loyalty_app.rewards.services.campaigns import clear_campaign_cache
 from loyalty_app.tests.test_causality import return_with_points_refund
 from loyalty_app.tests.test_coupons_and_campaigns import make_points_campaign
 from loyalty_app.tests.test_jobs_and_tiers import tier_ladder
-from loyalty_app.tests.utils import TEA, make_invoice, make_member, make_return, member_figures, programme
+from loyalty_app.tests.utils import (
+	TEA,
+	ensure_pos_profile,
+	make_invoice,
+	make_member,
+	make_return,
+	member_figures,
+	programme,
+)
 
 SETTINGS = {"return_shortfall": "Allow and post a debt", "point_value": 1}
 GIFT = 50
@@ -207,6 +215,7 @@ class LedgerMachine(RuleBasedStateMachine):
 				credit_note = make_return(original, {TEA: qty})
 				refunded = 0
 			else:
+				ensure_pos_profile(self.till)  # a return is a POS Invoice too: the till must be open
 				bound = sale.refund_bound(qty)
 				refunded = {"none": 0, "bound": bound, "beyond": bound + 1}[refund]
 				if refund == "beyond":
