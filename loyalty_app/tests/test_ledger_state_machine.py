@@ -37,7 +37,7 @@ from loyalty_app.loyalty.services.tiers import review_tiers
 from loyalty_app.rewards.services.campaigns import clear_campaign_cache
 from loyalty_app.tests.test_causality import return_with_points_refund
 from loyalty_app.tests.test_coupons_and_campaigns import make_points_campaign
-from loyalty_app.tests.test_jobs_and_tiers import tier_ladder
+from loyalty_app.tests.test_jobs_and_tiers import remove_tier_ladder, tier_ladder
 from loyalty_app.tests.utils import (
 	TEA,
 	ensure_pos_profile,
@@ -301,6 +301,12 @@ class LedgerMachine(RuleBasedStateMachine):
 
 
 class TestLedgerStateMachine(FrappeTestCase):
+	def tearDown(self):
+		"""The jobs commit: leave no campaign or tier ladder behind to pay bonuses in other tests."""
+		frappe.db.delete("Points Campaign", {"name": ("like", "\\_SM %")})
+		clear_campaign_cache()
+		remove_tier_ladder()  # commits
+
 	def test_conservation_holds_whatever_happens_to_the_invoices(self):
 		frappe.db.delete("Risk Rule")
 		frappe.db.delete("Earning Rule")
