@@ -24,6 +24,9 @@ before_uninstall = "loyalty_app.install.before_uninstall"
 
 before_tests = "loyalty_app.tests.bootstrap.before_tests"
 
+# v1 answers every error with its documented body, also those Frappe gives before an endpoint runs
+after_request = ["loyalty_app.api.errors.shape_v1_errors"]
+
 _invoice_events = {
 	"before_validate": "loyalty_app.integrations.erpnext.invoice_before_validate",
 	"on_submit": "loyalty_app.integrations.erpnext.invoice_on_submit",

@@ -5,6 +5,9 @@ from functools import partial
 import frappe
 from frappe import _
 
+# The columns every row of a DocType table has, first in a set-based insert (frappe.db.bulk_insert).
+STANDARD_COLUMNS = ("name", "creation", "modified", "owner", "modified_by", "docstatus")
+
 
 def drop_cached(key: str) -> None:
 	"""Forget a cached value after what it caches changed; again if that change's transaction rolls back,
@@ -19,6 +22,22 @@ def lock_row(doctype: str, name: str) -> frappe._dict:
 	if not rows:
 		frappe.throw(_("{0} {1} does not exist").format(_(doctype), name), frappe.DoesNotExistError)
 	return rows[0]
+
+
+def locked_value(query: str, values=None):
+	"""The first value of a count or sum done as a locking read (FOR UPDATE): it sees the latest committed
+	rows, not the transaction's snapshot, and keeps them locked until the transaction ends. Every limit
+	is decided on such a read, taken after the lock of the row the limit belongs to (member, reward,
+	group, event...), so two transactions can never both pass it."""
+	return frappe.db.sql(f"{query} for update", values)[0][0]
+
+
+def end_if_nothing_written() -> None:
+	"""After a replay found the first call's result under a lock: if this transaction wrote nothing,
+	end it, so that result is read next as committed, not from the transaction's older snapshot
+	(REPEATABLE READ), taken before the first call had finished."""
+	if not frappe.db.transaction_writes:
+		frappe.db.rollback()
 
 
 def save_kept_document(doctype: str, name: str | None, values: dict):

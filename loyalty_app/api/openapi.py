@@ -88,8 +88,8 @@ REDEMPTION = {
 	},
 }
 
-# Endpoints that answer 201 when they enrolled a member.
-CREATING = {"enrol", "wechat_login"}
+# Endpoints that answer 201 when they created what they were sent (a member, a feedback).
+CREATING = {"enrol", "wechat_login", "submit_feedback"}
 
 RESULTS = {
 	"enrol": MEMBER_REF,
@@ -113,6 +113,15 @@ RESULTS = {
 				"quantity_left": {"type": "integer", "nullable": True},
 				"tiers": {"type": "array", "items": {"type": "string"}},
 				"can_redeem": {"type": "boolean", "nullable": True},
+				"reason": {
+					"type": "string",
+					"nullable": True,
+					"description": "Why the member cannot redeem it (the redemption refuses for the same "
+					"reason): reward_inactive, outside_validity, member_not_active, not_in_segment, "
+					"not_in_tier, not_in_group, none_left, member_limit_reached, out_of_stock, "
+					"not_enough_points",
+				},
+				"reason_message": {"type": "string", "nullable": True},
 			},
 		},
 	},

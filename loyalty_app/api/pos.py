@@ -12,8 +12,14 @@ from loyalty_app.api.v1 import member_summary
 from loyalty_app.channels.services.guides import guide_new_member
 from loyalty_app.channels.services.member_code import is_member_code, redeem_member_code
 from loyalty_app.engagement.services import member_days
+from loyalty_app.loyalty.services.members import (
+	CustomerChoiceNeededError,
+	customer_for_mobile,
+	customers_with_mobile,
+	member_for_customer,
+	mobile_in,
+)
 from loyalty_app.loyalty.services.members import enrol as enrol_member
-from loyalty_app.loyalty.services.members import member_for_customer, mobile_in
 from loyalty_app.loyalty.services.settings import get_settings
 from loyalty_app.trust.services.members import mark_mobile_verified
 
@@ -67,13 +73,27 @@ def lookup(query: str) -> dict | None:
 
 
 @frappe.whitelist(methods=["POST"])
-def enrol(mobile_no: str, member_name: str, shopping_guide: str | None = None) -> dict:
+def enrol(
+	mobile_no: str, member_name: str, shopping_guide: str | None = None, customer: str | None = None
+) -> dict:
 	"""Enrol a member at the till (idempotent by mobile number), with the guide who served them, and
-	return the summary."""
+	return the summary.
+
+	The member is linked to the existing Customer with this mobile number; when several have it the
+	answer is `{"choose_customer": [{"customer", "customer_name"}, ...]}` and the clerk calls again with
+	the chosen `customer`.
+	"""
 	_check_clerk()
 	if not (member_name or "").strip():
 		frappe.throw(_("Give the member's name"))
-	member = enrol_member(mobile_no, member_name.strip(), ignore_permissions=True, channel="Store")
+	chosen = customer_for_mobile(mobile_no, chosen=customer) if customer else None
+	try:
+		member = enrol_member(
+			mobile_no, member_name.strip(), ignore_permissions=True, channel="Store", customer=chosen
+		)
+	except CustomerChoiceNeededError:
+		frappe.local.message_log = []
+		return {"choose_customer": customers_with_mobile(mobile_no)}
 	guide_new_member(member.name, shopping_guide or None)
 	return _summary(member.name, typed_mobile=True)
 

@@ -42,16 +42,23 @@ from loyalty_app.loyalty.services.ledger import (
 	PointsShortfallError,
 	Voucher,
 	debit,
+	lock_member,
 	redeemable_points,
 	reverse_caused_by,
 )
-from loyalty_app.loyalty.services.members import InvalidMobileError, member_by_mobile, mobile_in
+from loyalty_app.loyalty.services.members import (
+	CustomerChoiceNeededError,
+	InvalidMobileError,
+	customer_for_mobile,
+	member_by_mobile,
+	mobile_in,
+)
 from loyalty_app.loyalty.services.members import enrol as enrol_member
 from loyalty_app.loyalty.services.settings import get_settings
 from loyalty_app.loyalty.services.tiers import all_tiers, qualifying_value
 from loyalty_app.outreach.services import events
 from loyalty_app.rewards.services.coupons import CouponNotAllowedError
-from loyalty_app.rewards.services.redemption import RewardUnavailableError
+from loyalty_app.rewards.services.redemption import RewardUnavailableError, can_take
 from loyalty_app.trust.services.consent import set_consent
 from loyalty_app.trust.services.members import mark_mobile_verified, visible_mobile
 from loyalty_app.trust.services.risk import (
@@ -60,6 +67,7 @@ from loyalty_app.trust.services.risk import (
 	RiskBlockedError,
 	channel_signals,
 )
+from loyalty_app.utils import end_if_nothing_written, lock_row
 
 INTEGRATION_ROLES = {"Loyalty Integration", "Loyalty Manager", "System Manager"}
 MEMBER = "Loyalty Member"
@@ -112,6 +120,12 @@ class EnrolRequest(Request):
 		max_length=140,
 		description="The member's guide (a Sales Person), e.g. from the guide's QR code.",
 	)
+	customer: str | None = Field(
+		None,
+		max_length=140,
+		description="The existing ERPNext Customer to link when more than one has this mobile number "
+		"(a 409 customer_choice_needed lists them).",
+	)
 
 
 class MemberQuery(Request):
@@ -148,7 +162,11 @@ class EarnRequest(Request):
 	order_id: Key
 	amount: Money = Field(description="What the member paid in money, in the company currency.")
 	channel: Channel = "Mini-program"
-	order_date: date | None = None
+	order_date: date | None = Field(
+		None,
+		description="When the order was placed (default: now); its points expire as if earned that day. "
+		"An order whose points would already have expired is refused with 422 `order_too_old`.",
+	)
 	lines: list[OrderLine] | None = Field(None, max_length=500, description="For item, group or brand rules.")
 	device_id: str | None = Field(None, max_length=200, description="For the risk rules; stored hashed.")
 	payment_reference: str | None = Field(
@@ -215,6 +233,7 @@ ERRORS: tuple[tuple[type[Exception], int, str], ...] = (
 	(wechat.MemberNotEnrolledError, 404, "member_not_enrolled"),
 	(IdentityTakenError, 409, "identity_taken"),
 	(GuideError, 422, "invalid_guide"),
+	(CustomerChoiceNeededError, 409, "customer_choice_needed"),
 	(frappe.DoesNotExistError, 404, "not_found"),
 	(frappe.PermissionError, 403, "forbidden"),
 	(InsufficientPointsError, 409, "insufficient_points"),
@@ -297,15 +316,24 @@ def _fingerprint(request: Request) -> str:
 	return hashlib.sha256(json.dumps(request.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()
 
 
-def _replay(transaction_type: str, reference: str, request: Request):
-	"""The earlier transaction with this key, or None; a 409 when the same key carried other content."""
-	existing = frappe.db.get_value(
-		EXTERNAL, {"request_key": f"{transaction_type}:{reference}"}, ["name", "fingerprint"], as_dict=True
+def _replay(transaction_type: str, member: str, reference: str, request: Request):
+	"""The earlier transaction with this key, or None; a 409 when the same key carried other content.
+
+	Read under the member's lock with a locking read: a replay that arrives while the first call is still
+	running waits for it and returns its result."""
+	lock_member(member)
+	rows = frappe.db.sql(
+		f"select name, fingerprint from `tab{EXTERNAL}` where request_key = %s for update",
+		f"{transaction_type}:{reference}",
+		as_dict=True,
 	)
+	existing = rows[0] if rows else None
 	if existing and existing.fingerprint != _fingerprint(request):
 		raise ApiError(
 			409, "idempotency_conflict", _("{0} was already used for a different request").format(reference)
 		)
+	if existing:
+		end_if_nothing_written()
 	return existing
 
 
@@ -417,10 +445,13 @@ def enrol(request: EnrolRequest) -> dict:
 			"address",
 			"identities",
 			"shopping_guide",
+			"customer",
 		},
 		exclude_none=True,
 	)
 	existing = member_by_mobile(request.mobile_no)
+	if request.customer and not existing:
+		profile["customer"] = customer_for_mobile(request.mobile_no, chosen=request.customer)
 	with channel_signals(device_id=request.device_id, address=request.address):
 		member = enrol_member(
 			request.mobile_no, request.member_name, ignore_permissions=True, referred_by=referrer, **profile
@@ -472,9 +503,18 @@ def member(request: MemberQuery) -> dict:
 @endpoint("POST", EarnRequest, "Earn points for an external order (idempotent by order_id)")
 def earn(request: EarnRequest) -> dict:
 	member = _member(request.member)
-	if existing := _replay("Earn", request.order_id, request):
+	if existing := _replay("Earn", member, request.order_id, request):
 		return _transaction_result(existing.name)
 	posted_at = get_datetime(request.order_date) if request.order_date else now_datetime()
+	expiry_date = get_settings().expiry_date(getdate(posted_at))
+	if expiry_date and expiry_date < getdate():
+		raise ApiError(
+			422,
+			"order_too_old",
+			_("Points for an order of {0} would have expired on {1}, so it cannot earn points").format(
+				getdate(posted_at), expiry_date
+			),
+		)
 	txn = _new_transaction("Earn", request.order_id, member, request, amount=request.amount, on=posted_at)
 	lines = [
 		Line(item_code=line.item_code, amount=line.amount, item_group=line.item_group, brand=line.brand)
@@ -492,7 +532,7 @@ def earn(request: EarnRequest) -> dict:
 @endpoint("POST", RedeemRequest, "Spend points (idempotent by key)")
 def redeem(request: RedeemRequest) -> dict:
 	member = _member(request.member)
-	if existing := _replay("Redeem", request.key, request):
+	if existing := _replay("Redeem", member, request.key, request):
 		return _transaction_result(existing.name)
 	txn = _new_transaction("Redeem", request.key, member, request, points=request.points)
 	with channel_signals(device_id=request.device_id):
@@ -522,49 +562,33 @@ def reverse(request: ReverseRequest) -> dict:
 	return _transaction_result(txn.name)
 
 
-@endpoint("GET", RewardsQuery, "Active rewards; with a member, whether they can redeem each")
+@endpoint("GET", RewardsQuery, "Active rewards; with a member, whether they can redeem each and why not")
 def rewards(request: RewardsQuery) -> list[dict]:
 	today = getdate()
 	member = _member(request.member) if request.member else None
-	balance = redeemable_points(member) if member else None
-	tier = frappe.db.get_value(MEMBER, member, "tier") if member else None
 	result = []
-	for reward in frappe.get_all(
-		"Loyalty Reward",
-		filters={"active": 1},
-		fields=[
-			"name",
-			"reward_type",
-			"points_cost",
-			"cash_amount",
-			"valid_from",
-			"valid_to",
-			"total_quantity",
-			"redeemed_quantity",
-		],
-		order_by="points_cost asc",
+	for name in frappe.get_all(
+		"Loyalty Reward", filters={"active": 1}, pluck="name", order_by="points_cost asc"
 	):
+		reward = frappe.get_doc("Loyalty Reward", name)
 		if (reward.valid_from and getdate(reward.valid_from) > today) or (
 			reward.valid_to and getdate(reward.valid_to) < today
 		):
 			continue
-		tiers = frappe.get_all("Loyalty Reward Tier", filters={"parent": reward.name}, pluck="tier")
-		left = reward.total_quantity - reward.redeemed_quantity if reward.total_quantity else None
+		answer = can_take(reward, member) if member else None
 		result.append(
 			{
 				"reward": reward.name,
 				"reward_type": reward.reward_type,
 				"points_cost": reward.points_cost,
 				"cash_amount": float(reward.cash_amount or 0),
-				"quantity_left": left,
-				"tiers": tiers,
-				"can_redeem": None
-				if member is None
-				else bool(
-					balance >= reward.points_cost
-					and (not tiers or tier in tiers)
-					and (left is None or left > 0)
-				),
+				"quantity_left": reward.total_quantity - reward.redeemed_quantity
+				if reward.total_quantity
+				else None,
+				"tiers": [row.tier for row in reward.allowed_tiers],
+				"can_redeem": answer.allowed if answer else None,
+				"reason": answer.reason if answer else None,
+				"reason_message": answer.message if answer else None,
 			}
 		)
 	return result
@@ -575,12 +599,15 @@ def redeem_reward(request: RedeemRewardRequest) -> dict:
 	member = _member(request.member)
 	if not frappe.db.exists("Loyalty Reward", request.reward):
 		raise ApiError(404, "reward_not_found", _("No reward {0}").format(request.reward))
-	existing = frappe.db.get_value(
-		"Reward Redemption",
-		{"external_reference": request.key},
-		["name", "member", "reward", "quantity"],
+	# the reward's lock first, as the redemption's submit takes it: a concurrent replay waits and finds the first
+	lock_row("Loyalty Reward", request.reward)
+	rows = frappe.db.sql(
+		"""select name, member, reward, quantity from `tabReward Redemption`
+		where external_reference = %s for update""",
+		request.key,
 		as_dict=True,
 	)
+	existing = rows[0] if rows else None
 	if existing and (existing.member, existing.reward, existing.quantity) != (
 		member,
 		request.reward,
@@ -589,7 +616,9 @@ def redeem_reward(request: RedeemRewardRequest) -> dict:
 		raise ApiError(
 			409, "idempotency_conflict", _("{0} was already used for a different request").format(request.key)
 		)
-	if not existing:
+	if existing:
+		end_if_nothing_written()
+	else:
 		redemption = frappe.get_doc(
 			{
 				"doctype": "Reward Redemption",

@@ -92,6 +92,11 @@ def daily_messages(on_date) -> dict:
 	return {"queued": queued, **deliver_due()}
 
 
+def ensure_bench_tiers() -> None:
+	for tier in (("Bench Silver", 10, 500, 400), ("Bench Gold", 20, 2000, 1600)):
+		ensure_tier(*tier)
+
+
 def timed(job: Callable) -> tuple[float, object]:
 	start = time.perf_counter()
 	result = job()
@@ -102,8 +107,7 @@ def timed(job: Callable) -> tuple[float, object]:
 def generate(members: int, entries_per_member: int) -> None:
 	if frappe.db.count("Loyalty Member", {"name": ("like", f"{PREFIX}%")}) >= members:
 		return
-	for tier in (("Bench Silver", 10, 500, 400), ("Bench Gold", 20, 2000, 1600)):
-		ensure_tier(*tier)
+	ensure_bench_tiers()
 	now, user, today = now_datetime(), "Administrator", getdate()
 	params = {
 		"now": now,

@@ -1,5 +1,5 @@
-"""When a message may go out: quiet hours (a daily window, possibly across midnight) and the per-member
-frequency cap on marketing messages."""
+"""When a message may go out: quiet hours (a daily window, possibly across midnight), the per-member
+frequency cap on marketing messages, and when a failed delivery is tried again."""
 
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -28,6 +28,14 @@ class QuietHours:
 			return moment
 		end_today = datetime.combine(moment.date(), self.end)
 		return end_today if end_today > moment else end_today + timedelta(days=1)
+
+
+def retry_at(failed_at: datetime, attempt: int, max_attempts: int, first_delay: timedelta) -> datetime | None:
+	"""When to try again after attempt number `attempt` failed: the delay doubles with each attempt;
+	None after the last attempt (the message then stays failed)."""
+	if attempt >= max_attempts:
+		return None
+	return failed_at + first_delay * 2 ** (attempt - 1)
 
 
 @dataclass(frozen=True)

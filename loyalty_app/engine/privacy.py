@@ -13,9 +13,17 @@ def mask_mobile(mobile: str | None) -> str | None:
 		return mobile
 	try:
 		number = phonenumbers.parse(mobile, None)
-		prefix, national = f"+{number.country_code} ", str(number.national_number)
 	except phonenumbers.NumberParseException:
-		prefix, national = "", "".join(ch for ch in mobile if ch.isdigit())
+		return _mask("", "".join(ch for ch in mobile if ch.isdigit()))
+	return mask_number(number)
+
+
+def mask_number(number: phonenumbers.PhoneNumber) -> str:
+	"""mask_mobile for a number already parsed."""
+	return _mask(f"+{number.country_code} ", str(number.national_number))
+
+
+def _mask(prefix: str, national: str) -> str:
 	if len(national) >= 8:
 		return f"{prefix}{national[:3]}{'*' * (len(national) - 7)}{national[-4:]}"
 	return f"{prefix}{'*' * max(len(national) - 2, 0)}{national[-2:]}"

@@ -2,8 +2,11 @@
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
+
+from dateutil.relativedelta import relativedelta
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,21 @@ def review(tiers: Iterable[Tier], current: str | None, value: Decimal) -> TierDe
 		return TierDecision(TierAction.KEEP, current_tier)
 	position = ranked.index(current_tier)
 	return TierDecision(TierAction.DOWNGRADE, ranked[position - 1] if position else None)
+
+
+def review_window(
+	*, calendar_year: bool, months: int, period_end: date, in_grace: bool, today: date
+) -> tuple[date, date]:
+	"""The first and last day whose qualifying value a tier review on `today` judges, for a member whose
+	tier (or grace) ran until `period_end`.
+
+	Rolling months: the `months` ending today. Calendar year: the finished year the tier was held for
+	(the year `period_end` falls in), whatever day of the next year the review runs; a member in grace
+	(which starts in the year after) is judged on that finished year plus the grace days."""
+	if not calendar_year:
+		return today - relativedelta(months=months) + timedelta(days=1), today
+	finished_year = period_end.year - 1 if in_grace else period_end.year
+	return date(finished_year, 1, 1), period_end
 
 
 def _ranked(tiers: Iterable[Tier]) -> list[Tier]:

@@ -4,7 +4,8 @@ one function per event, in the order it runs. Each step is one service call."""
 from datetime import date
 
 import frappe
-from frappe.utils import getdate
+from frappe import _
+from frappe.utils import cint, getdate
 
 from loyalty_app.channels.services import guides
 from loyalty_app.engagement.services import member_days
@@ -12,12 +13,21 @@ from loyalty_app.integrations import purchases
 from loyalty_app.loyalty.services import sales
 from loyalty_app.loyalty.services.ledger import Voucher
 from loyalty_app.loyalty.services.members import member_for_customer, surviving_member
+from loyalty_app.loyalty.services.rollout import programme_live
 from loyalty_app.rewards.services import coupons
 from loyalty_app.trust.services import risk
 
 
 def invoice_before_validate(invoice, method=None) -> None:
-	invoice.loyalty_member = member_for_customer(invoice.customer)
+	# An invoice of a store the programme is not live in has no member: it earns, redeems and counts nothing.
+	if programme_live(invoice):
+		invoice.loyalty_member = member_for_customer(invoice.customer)
+	else:
+		invoice.loyalty_member = None
+		if cint(invoice.get("loyalty_points_redeemed")):
+			frappe.throw(
+				_("The loyalty programme is not live in this store yet, so no points can be redeemed")
+			)
 	sales.refuse_return_against_consolidated(invoice)
 	if invoice.is_return and sales.posts_loyalty(invoice):
 		sales.points_refund(invoice)  # refuses, before anything is written, a refund beyond the bound

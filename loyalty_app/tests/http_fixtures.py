@@ -9,10 +9,20 @@ import json
 import frappe
 from frappe.utils import add_to_date, now_datetime
 
+from loyalty_app.community.services.groups import join
 from loyalty_app.install import LOYALTY_INTEGRATION, LOYALTY_MANAGER, LOYALTY_USER
 from loyalty_app.rewards.services.coupons import issue_code
 from loyalty_app.tests.test_coupons_and_campaigns import make_campaign
-from loyalty_app.tests.utils import TEA, company, make_invoice, make_member, make_user, programme
+from loyalty_app.tests.utils import (
+	TEA,
+	company,
+	make_existing_customer,
+	make_invoice,
+	make_member,
+	make_user,
+	programme,
+	random_mobile,
+)
 
 
 def api_user(email: str, *roles: str) -> dict:
@@ -89,6 +99,78 @@ def earn_webhook() -> str:
 	return WEBHOOK_RECEIVER
 
 
+def existing_customers() -> dict:
+	"""Customers the retailer had before the app: one with a mobile number, two sharing another."""
+	single, shared = random_mobile(), random_mobile()
+	return {
+		"single_mobile": single,
+		"single_customer": make_existing_customer("_LP HTTP Regular", single.replace("+86", "")),
+		"shared_mobile": shared,
+		"shared_customers": [make_existing_customer(f"_LP HTTP Twin {x}", shared) for x in "AB"],
+	}
+
+
+def fuzz_targets(company_name: str) -> dict:
+	"""What schemathesis's valid examples use, so every v1 operation also runs its success path: a member
+	with points in a group, a cheap reward, a lottery, a flash sale and a roomy event."""
+	member = make_member(member_name="HTTP Fuzz", marketing_consent=1)
+	make_invoice(member, [(TEA, 1, 20_000)])  # under the HTTP velocity rule's 100,000 a day
+	group = "_LP HTTP Fuzz Group"
+	if not frappe.db.exists("Community Group", group):
+		frappe.get_doc({"doctype": "Community Group", "group_name": group}).insert()
+	join(group, member)
+	reward = "_LP HTTP Fuzz Reward"
+	if not frappe.db.exists("Loyalty Reward", reward):
+		frappe.get_doc(
+			{"doctype": "Loyalty Reward", "reward_name": reward, "reward_type": "Service", "points_cost": 1}
+		).insert()
+	window = {
+		"starts_at": add_to_date(now_datetime(), hours=-1),
+		"ends_at": add_to_date(now_datetime(), days=2),
+	}
+	lottery = frappe.get_doc(
+		{
+			"doctype": "Points Lottery",
+			"lottery_name": f"_LP HTTP Fuzz Lottery {frappe.generate_hash(length=6)}",
+			"points_per_entry": 1,
+			"no_win_weight": 1,
+			"prizes": [{"prize_label": "One point", "prize_type": "Points", "points": 1, "weight": 1}],
+			**window,
+		}
+	).insert()
+	sale = frappe.get_doc(
+		{
+			"doctype": "Flash Sale",
+			"sale_name": f"_LP HTTP Fuzz Sale {frappe.generate_hash(length=6)}",
+			"reward": reward,
+			"quantity": 100_000,
+			"per_member_limit": 0,
+			**window,
+		}
+	).insert()
+	event = frappe.get_doc(
+		{
+			"doctype": "Member Event",
+			"event_name": "_LP HTTP Fuzz Open Day",
+			"company": company_name,
+			"status": "Open",
+			"starts_on": add_to_date(now_datetime(), hours=-1),
+			"ends_on": add_to_date(now_datetime(), days=2),
+			"venue_type": "Store",
+			"capacity": 100_000,
+		}
+	).insert()
+	return {
+		"member": member,
+		"group": group,
+		"reward": reward,
+		"lottery": lottery.name,
+		"flash_sale": sale.name,
+		"event": event.name,
+		"coupon": issue_code(make_campaign("_LP HTTP Fuzz Coupons"), member),
+	}
+
+
 def prepare(path: str) -> None:
 	frappe.set_user("Administrator")
 	with programme(point_value=0.1):
@@ -156,6 +238,8 @@ def prepare(path: str) -> None:
 			"event": event.name,
 			"manager": api_user("manager-api@loyalty.test", LOYALTY_MANAGER),
 			"velocity_rule": VELOCITY_RULE,
+			"existing": existing_customers(),
+			"fuzz": fuzz_targets(company()),
 		}
 	frappe.db.commit()  # nosemgrep: the server process must see this data
 	with open(path, "w") as f:

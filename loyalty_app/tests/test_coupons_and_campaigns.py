@@ -2,14 +2,16 @@
 
 import threading
 import time
+from datetime import date
 
 import frappe
 from frappe.tests.utils import FrappeTestCase
 from frappe.utils import add_days, today
 
-from loyalty_app.loyalty.services.ledger import Voucher
+from loyalty_app.loyalty.services.ledger import Voucher, debit, take_back
 from loyalty_app.loyalty.services.tiers import ensure_tier
 from loyalty_app.rewards.services.campaigns import (
+	BIRTHDAY_JOB,
 	ReferralNotAllowedError,
 	award,
 	clear_campaign_cache,
@@ -17,6 +19,7 @@ from loyalty_app.rewards.services.campaigns import (
 )
 from loyalty_app.rewards.services.coupons import (
 	CouponNotAllowedError,
+	enqueue_generation,
 	generate_open_codes,
 	issue_code,
 	issue_to_segment,
@@ -25,6 +28,7 @@ from loyalty_app.tests.utils import (
 	TEA,
 	company,
 	ledger,
+	ledger_webhook,
 	make_invoice,
 	make_member,
 	member_figures,
@@ -56,6 +60,27 @@ def make_campaign(name: str, **fields) -> str:
 		.insert()
 		.name
 	)
+
+
+def make_birthday_campaign(name: str, **fields) -> str:
+	"""The only active test birthday campaign, so earlier tests' campaigns pay no one here."""
+	frappe.db.sql(
+		"""update `tabPoints Campaign` set active = 0
+		where campaign_type = 'Birthday Bonus' and name like '\\_LP %%' and name != %s""",
+		name,
+	)
+	clear_campaign_cache()
+	return make_points_campaign(name, "Birthday Bonus", **fields)
+
+
+def birthday_job_last_ran(day: date | None) -> None:
+	"""The birthday job's memory of its last completed day (None: it never ran)."""
+	frappe.db.delete("Loyalty Job Run", {"name": BIRTHDAY_JOB})
+	if day:
+		frappe.get_doc(
+			{"doctype": "Loyalty Job Run", "job": BIRTHDAY_JOB, "last_completed_day": day}
+		).insert()
+	frappe.db.commit()  # nosemgrep: the job commits
 
 
 def make_points_campaign(name: str, campaign_type: str, **fields) -> str:
@@ -100,7 +125,8 @@ class TestCouponCampaigns(FrappeTestCase):
 	def test_ten_thousand_codes_are_generated_unique_in_bulk(self):
 		campaign = make_campaign("_LP Mass Mailing", code_length=10)
 		started = time.perf_counter()
-		generated = generate_open_codes(campaign, 10_000)
+		enqueue_generation(campaign, 10_000)
+		generated = frappe.db.count("Coupon Code", {"coupon_campaign": campaign})
 		seconds = time.perf_counter() - started
 
 		codes = frappe.get_all("Coupon Code", filters={"coupon_campaign": campaign}, pluck="coupon_code")
@@ -111,6 +137,23 @@ class TestCouponCampaigns(FrappeTestCase):
 		doc = frappe.get_doc("Coupon Campaign", campaign)
 		self.assertEqual((doc.issued_count, doc.used_count, doc.generation_status), (10_000, 0, "Completed"))
 		print(f"generated 10,000 coupon codes in {seconds:.1f} s")
+
+	def test_a_generation_stopped_half_way_is_resumed_not_repeated(self):
+		campaign = make_campaign("_LP Resumed Mailing", code_length=10)
+		frappe.db.set_value("Coupon Campaign", campaign, "open_codes_requested", 2500)
+		first = generate_open_codes(campaign, max_chunks=1)
+		status_after_stop = frappe.db.get_value("Coupon Campaign", campaign, "generation_status")
+		enqueue_generation(campaign, 0)
+		after_resume = frappe.db.count("Coupon Code", {"coupon_campaign": campaign})
+		rerun = generate_open_codes(campaign)
+		enqueue_generation(campaign, 100)
+		after_more = frappe.db.count("Coupon Code", {"coupon_campaign": campaign})
+
+		self.assertEqual((first, status_after_stop), (1000, "Failed"))
+		self.assertEqual((after_resume, rerun, after_more), (2500, 0, 2600))
+		self.assertEqual(frappe.db.get_value("Coupon Campaign", campaign, "generation_status"), "Completed")
+		with self.assertRaisesRegex(frappe.ValidationError, "how many codes"):
+			enqueue_generation(campaign, 0)
 
 	def test_issue_to_a_tier_reaches_only_consenting_members_once(self):
 		with programme():
@@ -184,7 +227,7 @@ class TestPointsCampaigns(FrappeTestCase):
 		self.assertEqual(frappe.db.get_value("Points Campaign", "_LP Double", "points_issued"), 100)
 
 	def test_birthday_job_posts_once_per_year_within_budget(self):
-		make_points_campaign("_LP Birthday", "Birthday Bonus", bonus_points=88, budget_points=88 * 2)
+		make_birthday_campaign("_LP Birthday", bonus_points=88, budget_points=88 * 2)
 		with programme():
 			now = frappe.utils.getdate()
 			frappe.db.sql(
@@ -195,7 +238,7 @@ class TestPointsCampaigns(FrappeTestCase):
 			celebrants = [make_member(birthday=birthday, mobile_no=random_mobile()) for _ in range(3)]
 			tomorrow = frappe.utils.getdate(add_days(today(), 1))
 			not_today = make_member(birthday=f"1991-{tomorrow.month:02d}-{tomorrow.day:02d}")
-			frappe.db.commit()  # nosemgrep: the job commits per campaign
+			birthday_job_last_ran(None)
 			first = post_birthday_bonuses()
 			again = post_birthday_bonuses()
 		self.assertEqual((first, again), (2, 0))
@@ -203,6 +246,63 @@ class TestPointsCampaigns(FrappeTestCase):
 		self.assertEqual(balances, [0, 88, 88])
 		self.assertEqual(member_figures(not_today).points_balance, 0)
 		self.assertEqual(frappe.db.get_value("Points Campaign", "_LP Birthday", "points_issued"), 176)
+
+	def test_29_february_birthdays_earn_on_28_february_in_common_years(self):
+		make_birthday_campaign("_LP Leap Birthday", bonus_points=29)
+		with programme():
+			leapling = make_member(birthday="2000-02-29")
+			birthday_job_last_ran(date(2027, 2, 27))
+			post_birthday_bonuses(date(2027, 2, 28))
+			in_common_year = [e.points for e in ledger(leapling, entry_type="Bonus")]
+			birthday_job_last_ran(date(2028, 2, 27))
+			post_birthday_bonuses(date(2028, 2, 28))
+			on_28_february_of_a_leap_year = [e.points for e in ledger(leapling, entry_type="Bonus")]
+			post_birthday_bonuses(date(2028, 2, 29))
+		self.assertEqual(in_common_year, [29])
+		self.assertEqual(on_28_february_of_a_leap_year, [29])
+		self.assertEqual([e.points for e in ledger(leapling, entry_type="Bonus")], [29, 29])
+
+	def test_a_missed_first_of_the_month_is_caught_up_by_the_next_run(self):
+		make_birthday_campaign("_LP Birthday Month", bonus_points=31, birthday_rule="In the birthday month")
+		with programme():
+			april = make_member(birthday="1990-04-15")
+			birthday_job_last_ran(date(2027, 3, 31))
+			post_birthday_bonuses(date(2027, 4, 3))  # the runs of 1 and 2 April were missed
+			post_birthday_bonuses(date(2027, 4, 3))
+		self.assertEqual([e.points for e in ledger(april, entry_type="Bonus")], [31])
+		self.assertEqual(
+			frappe.db.get_value("Loyalty Job Run", BIRTHDAY_JOB, "last_completed_day"), date(2027, 4, 3)
+		)
+
+	def test_a_birthday_bonus_settles_points_debt_and_reaches_webhooks(self):
+		make_birthday_campaign("_LP Debt Birthday", bonus_points=88)
+		with programme(), ledger_webhook() as received:
+			member = make_member(birthday="1990-06-15")
+			make_invoice(member, [(TEA, 1, 100)])
+			(lot,) = ledger(member, entry_type="Earn")
+			debit(member, 100, "Redeem", Voucher("Loyalty Member", member), key=f"_lp-bd-spend-{member}")
+			take_back(
+				lot.name,
+				100,
+				Voucher("Loyalty Member", member),
+				key=f"_lp-bd-back-{member}",
+				block_shortfall=False,
+			)
+			before = member_figures(member)
+			birthday_job_last_ran(date(2027, 6, 14))
+			post_birthday_bonuses(date(2027, 6, 15))
+		after = member_figures(member)
+		(bonus,) = ledger(member, entry_type="Bonus")
+		self.assertEqual((before.points_debt, after.points_debt), (100, 12))
+		self.assertEqual(after.points_balance, before.points_balance)
+		self.assertEqual(
+			frappe.db.get_value(
+				"Points Ledger Entry", {"member": member, "settles_debt": 1}, ["points", "voucher_no"]
+			),
+			(-88, "_LP Debt Birthday"),
+		)
+		self.assertIn({"entry": bonus.name, "entry_type": "Bonus", "points": 88}, received)
+		self.assertTrue(frappe.db.exists("Webhook Request Log", {"reference_document": bonus.name}))
 
 	def test_campaign_budget_holds_under_two_concurrent_sessions(self):
 		make_points_campaign(

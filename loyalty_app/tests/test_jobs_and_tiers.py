@@ -4,13 +4,17 @@ import frappe
 from frappe.tests.utils import FrappeTestCase
 from frappe.utils import add_days, add_months, getdate, today
 
+from loyalty_app.api import v1
+from loyalty_app.loyalty.services.audit import find_breaks
 from loyalty_app.loyalty.services.expiry import expire_points, refresh_expiry_reminders
-from loyalty_app.loyalty.services.ledger import Voucher, debit
+from loyalty_app.loyalty.services.ledger import Voucher, credit, debit
 from loyalty_app.loyalty.services.tiers import ensure_tier, review_tiers
 from loyalty_app.tests.utils import (
 	TEA,
 	assert_ledger_consistent,
+	company,
 	ledger,
+	ledger_webhook,
 	make_invoice,
 	make_member,
 	member_figures,
@@ -62,6 +66,37 @@ class TestExpiry(FrappeTestCase):
 		self.assertGreaterEqual(first["points"], 80)
 		self.assertEqual(again, {"members": 0, "lots": 0, "points": 0})
 		assert_ledger_consistent(self, member)
+
+	def test_expiry_entries_carry_the_company_of_their_lots_and_reach_webhooks(self):
+		member = make_member()
+		with programme(expiry_months=12), ledger_webhook() as received:
+			make_invoice(member, [(TEA, 1, 70)])
+			bonus = credit(member, 30, "Bonus", Voucher("Loyalty Member", member), key=f"_lp-nc-{member}")
+			expire_points(add_months(today(), 13))
+		expiries = {
+			entry.company: (
+				entry.points,
+				set(frappe.get_all("Points Ledger Allocation", {"parent": entry.name}, pluck="lot")),
+			)
+			for entry in frappe.get_all(
+				"Points Ledger Entry",
+				{"member": member, "entry_type": "Expire"},
+				["name", "points", "company"],
+			)
+		}
+		invoice_lot = ledger(member, entry_type="Earn")[0].name
+		self.assertEqual(expiries, {company(): (-70, {invoice_lot}), None: (-30, {bonus})})
+		expired = {row["entry"] for row in received if row["entry_type"] == "Expire"}
+		self.assertEqual(
+			expired,
+			set(
+				frappe.get_all(
+					"Points Ledger Entry", {"member": member, "entry_type": "Expire"}, pluck="name"
+				)
+			),
+		)
+		assert_ledger_consistent(self, member)
+		self.assertEqual([b for b in find_breaks() if b.member == member], [])
 
 	def test_points_are_spendable_on_their_expiry_date_and_expire_the_day_after(self):
 		member = make_member()
@@ -147,6 +182,36 @@ class TestTiers(FrappeTestCase):
 			[("Upgrade", gold), ("Grace", gold), ("Downgrade", silver)],
 		)
 
+	def test_a_calendar_year_tier_is_kept_or_lost_on_the_finished_year(self):
+		_silver, gold = tier_ladder()
+		year = getdate(today()).year
+		keeper, slipper = make_member(), make_member()
+		with programme(qualification_window="Calendar year", downgrade_grace_days=30):
+			make_invoice(keeper, [(TEA, 1, 600)])
+			make_invoice(slipper, [(TEA, 1, 600)])
+			# the slipper's purchase was last year: nothing qualifies them in the finished year
+			frappe.db.sql(
+				"update `tabPoints Ledger Entry` set posting_datetime = posting_datetime - interval 1 year where member = %s",
+				slipper,
+			)
+			new_year = getdate(f"{year + 1}-01-01")
+			review_tiers(new_year)
+			kept = frappe.db.get_value(
+				"Loyalty Member", keeper, ["tier", "tier_in_grace", "tier_valid_until"]
+			)
+			slipper_on_new_year = frappe.db.get_value("Loyalty Member", slipper, ["tier", "tier_in_grace"])
+			# in grace, the slipper spends enough in January: the finished year plus the grace days count
+			frappe.db.sql(
+				"""update `tabPoints Ledger Entry` set posting_datetime = %s
+				where member = %s and entry_type = 'Earn'""",
+				(f"{year + 1}-01-10 12:00:00", slipper),
+			)
+			review_tiers(add_days(new_year, 30))
+
+		self.assertEqual(kept, (gold, 0, getdate(f"{year + 1}-12-31")))
+		self.assertEqual(slipper_on_new_year, (gold, 1))
+		self.assertEqual(frappe.db.get_value("Loyalty Member", slipper, ["tier", "tier_in_grace"]), (gold, 0))
+
 	def test_review_never_upgrades(self):
 		silver, _gold = tier_ladder()
 		member = make_member()
@@ -158,3 +223,25 @@ class TestTiers(FrappeTestCase):
 			)
 			review_tiers()
 		self.assertEqual(member_figures(member).tier, silver)
+
+
+class TestBackDatedOrders(FrappeTestCase):
+	def test_an_order_whose_points_would_already_have_expired_is_refused(self):
+		with programme(expiry_months=12):
+			member = make_member()
+			frappe.db.commit()  # nosemgrep: a refused API call rolls back
+			too_old = v1.earn(
+				member=member, order_id=f"_lp-old-{member}", amount=100, order_date=add_months(today(), -13)
+			)
+			refusal = (
+				frappe.local.response.pop("http_status_code"),
+				frappe.local.response.pop("error")["code"],
+			)
+			order_date = add_months(today(), -2)
+			late = v1.earn(member=member, order_id=f"_lp-late-{member}", amount=100, order_date=order_date)
+
+		self.assertIsNone(too_old)
+		self.assertEqual(refusal, (422, "order_too_old"))
+		self.assertEqual(late["points"], 100)
+		(lot,) = ledger(member, entry_type="Earn")
+		self.assertEqual(lot.expiry_date, getdate(add_days(add_months(order_date, 12), -1)))

@@ -17,6 +17,7 @@ from loyalty_app.loyalty.services.tiers import ensure_tier, log_tier_change
 from loyalty_app.outreach.services import messages, sends, triggers
 from loyalty_app.outreach.services.defaults import ensure_default_templates
 from loyalty_app.outreach.services.settings import get_outreach_settings
+from loyalty_app.tests.race import Fixtures, committed
 from loyalty_app.tests.utils import make_member
 
 NO_LIMITS = {
@@ -105,7 +106,17 @@ def logs(**filters) -> list:
 	return frappe.get_all(
 		"Message Log",
 		filters=filters,
-		fields=["name", "member", "status", "scheduled_for", "subject", "message", "language", "error"],
+		fields=[
+			"name",
+			"member",
+			"status",
+			"scheduled_for",
+			"subject",
+			"message",
+			"language",
+			"error",
+			"attempts",
+		],
 		order_by="creation",
 	)
 
@@ -254,12 +265,13 @@ class TestSends(OutreachTestCase):
 		self.assertEqual(emails_for([row.name]), [])
 
 
-class Receiver(BaseHTTPRequestHandler):
-	received: list = []
+class QuietReceiver(BaseHTTPRequestHandler):
+	"""A webhook receiver for the tests: subclasses handle do_POST; nothing is logged."""
 
-	def do_POST(self):
-		body = self.rfile.read(int(self.headers["Content-Length"]))
-		Receiver.received.append((self.headers["X-Loyalty-Signature"], body))
+	def body(self) -> bytes:
+		return self.rfile.read(int(self.headers["Content-Length"]))
+
+	def ok(self) -> None:
 		self.send_response(200)
 		self.end_headers()
 
@@ -267,10 +279,29 @@ class Receiver(BaseHTTPRequestHandler):
 		pass
 
 
+def serve(receiver: type[QuietReceiver]) -> tuple[HTTPServer, str]:
+	"""The receiver listening on a free local port in a thread of its own; (server, its URL)."""
+	server = HTTPServer(("127.0.0.1", 0), receiver)
+	threading.Thread(target=server.serve_forever, daemon=True).start()
+	return server, f"http://127.0.0.1:{server.server_port}/hook"
+
+
+def webhook_to(url: str):
+	"""Outreach Settings without limits, delivering webhook messages to `url`."""
+	return change_settings("Outreach Settings", {**NO_LIMITS, "webhook_url": url, "webhook_secret": "s"})
+
+
+class Receiver(QuietReceiver):
+	received: list = []
+
+	def do_POST(self):
+		Receiver.received.append((self.headers["X-Loyalty-Signature"], self.body()))
+		self.ok()
+
+
 class TestChannelsAndTriggers(OutreachTestCase):
 	def test_webhook_channel_posts_a_signed_message(self):
-		server = HTTPServer(("127.0.0.1", 0), Receiver)
-		threading.Thread(target=server.serve_forever, daemon=True).start()
+		server, url = serve(Receiver)
 		Receiver.received = []
 		try:
 			member = tagged_member(self.tag, member_name="微信会员")
@@ -281,7 +312,6 @@ class TestChannelsAndTriggers(OutreachTestCase):
 				channel="Webhook",
 				external_template_id="TPL-42",
 			)
-			url = f"http://127.0.0.1:{server.server_port}/wechat"
 			with change_settings("Outreach Settings", {"webhook_url": url, "webhook_secret": "s3cret"}):
 				messages.queue(template, messages.single(member, "webhook"), now=NOON)
 				messages.deliver_due(NOON, commit=False)
@@ -296,14 +326,24 @@ class TestChannelsAndTriggers(OutreachTestCase):
 		self.assertEqual((payload["member"], payload["external_template_id"]), (member, "TPL-42"))
 		self.assertIn("您好 微信会员", payload["body"])
 
-	def test_webhook_without_url_fails_visibly(self):
+	def test_a_failed_message_is_retried_with_backoff_then_stays_failed_visibly(self):
 		member = tagged_member(self.tag)
 		template = make_template("_LP WeChat Off", marketing=False, channel="Webhook")
 		messages.queue(template, messages.single(member, "no-url"), now=NOON)
-		messages.deliver_due(NOON, commit=False)
+		moment = NOON
+		for attempt in range(1, messages.MAX_ATTEMPTS):
+			messages.deliver_due(moment, commit=False)
+			(row,) = logs(template=template)
+			self.assertEqual((row.status, row.attempts), ("Pending", attempt))
+			self.assertIn(f"Attempt {attempt} of {messages.MAX_ATTEMPTS} failed", row.error)
+			self.assertEqual(row.scheduled_for, moment + messages.FIRST_RETRY * 2 ** (attempt - 1))
+			self.assertEqual(sum(messages.deliver_due(moment, commit=False).values()), 0)  # not due yet
+			moment = row.scheduled_for
+		messages.deliver_due(moment, commit=False)
 		(row,) = logs(template=template)
-		self.assertEqual(row.status, "Failed")
+		self.assertEqual((row.status, row.attempts), ("Failed", messages.MAX_ATTEMPTS))
 		self.assertIn("webhook URL", row.error)
+		self.assertEqual(sum(messages.deliver_due(moment + timedelta(days=30), commit=False).values()), 0)
 
 	def test_birthday_and_expiring_messages_once_per_occasion(self):
 		today = getdate("2030-05-06")
@@ -320,6 +360,18 @@ class TestChannelsAndTriggers(OutreachTestCase):
 		self.assertEqual(len(logs(template="Points Expiring", member=expiring)), 1)
 		self.assertEqual(logs(template="Birthday", member=expiring), [])
 
+	def test_an_expiring_message_missed_on_its_day_is_sent_by_the_next_run(self):
+		today = getdate("2030-05-06")
+		expiring = tagged_member(self.tag)
+		frappe.db.set_value(
+			"Loyalty Member", expiring, {"points_expiring_soon": 40, "next_points_expiry": add_days(today, 5)}
+		)
+		frappe.db.set_value("Message Template", "Points Expiring", "automatic", 1)
+		with change_settings("Outreach Settings", {"expiry_notice_days": 7}):
+			triggers.queue_daily(today)  # the runs of the two days before were missed
+			triggers.queue_daily(add_days(today, 1))
+		self.assertEqual(len(logs(template="Points Expiring", member=expiring)), 1)
+
 	def test_tier_up_message_about_the_new_tier(self):
 		member = tagged_member(self.tag, message_language="en")
 		tier = ensure_tier("_LP Reach Gold", rank=90, entry=100_000)
@@ -327,3 +379,61 @@ class TestChannelsAndTriggers(OutreachTestCase):
 		messages.deliver_due(now_datetime(), commit=False)
 		(row,) = logs(template="Tier Up", member=member)
 		self.assertEqual((row.status, row.subject), ("Sent", f"You are now {tier}"))
+
+
+class SlowReceiver(QuietReceiver):
+	"""A webhook receiver that holds each request until the test lets it answer."""
+
+	arrived = threading.Event()
+	answer = threading.Event()
+
+	def do_POST(self):
+		self.body()
+		SlowReceiver.arrived.set()
+		SlowReceiver.answer.wait(timeout=60)
+		self.ok()
+
+
+class TestDeliveryHoldsNoLock(FrappeTestCase):
+	def test_no_row_lock_is_held_while_the_channel_is_called(self):
+		"""A worker delivers a webhook message to a slow receiver: meanwhile another connection can lock
+		the Message Log row at once (it is Sending), and the message ends Sent."""
+		server, url = serve(SlowReceiver)
+		SlowReceiver.arrived.clear()
+		SlowReceiver.answer.clear()
+		fixtures = Fixtures()
+		self.addCleanup(fixtures.remove)
+		with committed(webhook_to(url)):
+			tag = make_tag()
+			member = fixtures.member(tagged_member(tag))
+			template = fixtures.add(
+				"Message Template", make_template("_LP Slow Hook", marketing=False, channel="Webhook")
+			)
+			send = fixtures.add("Message Send", make_send(template, tag))
+			messages.queue(template, messages.single(member, "slow"), message_send=send, now=NOON)
+			(log,) = logs(template=template)
+			worker = threading.Thread(target=deliver_in_own_session, args=(frappe.local.site, send))
+			frappe.db.commit()  # nosemgrep: the worker's session must see the queued message
+			worker.start()
+			try:
+				self.assertTrue(SlowReceiver.arrived.wait(timeout=60))
+				status = frappe.db.sql(
+					"select status from `tabMessage Log` where name = %s for update nowait", log.name
+				)[0][0]
+				frappe.db.rollback()
+			finally:
+				SlowReceiver.answer.set()
+				worker.join(timeout=60)
+				server.shutdown()
+		self.assertEqual(status, "Sending")
+		(row,) = logs(template=template)
+		self.assertEqual((row.status, row.attempts), ("Sent", 1))
+
+
+def deliver_in_own_session(site: str, send: str) -> None:
+	frappe.init(site=site)
+	frappe.connect()
+	try:
+		messages.deliver_due(NOON, message_send=send, commit=True)
+	finally:
+		frappe.destroy()

@@ -4,19 +4,23 @@ import frappe
 from frappe.tests.utils import FrappeTestCase
 from frappe.utils import add_days, flt, today
 
+from loyalty_app.api import v1
 from loyalty_app.loyalty.services.ledger import InsufficientPointsError
 from loyalty_app.loyalty.services.tiers import ensure_tier
 from loyalty_app.rewards.services.redemption import CouponAlreadyUsedError, RewardUnavailableError
 from loyalty_app.tests.test_community import make_group
 from loyalty_app.tests.utils import (
 	TEA,
+	as_user,
 	assert_ledger_consistent,
 	company,
 	make_invoice,
 	make_member,
+	make_user,
 	member_figures,
 	programme,
 )
+from loyalty_app.www import my_membership
 
 MUG = "_LP Reward Mug"
 
@@ -94,7 +98,55 @@ def member_with_points(points: int) -> str:
 	return member
 
 
+def offers(member: str) -> dict[str, tuple]:
+	"""(can redeem, reason, message) per reward as the API and the member's portal page show them."""
+	api = {
+		r["reward"]: (r["can_redeem"], r["reason"], r["reason_message"]) for r in v1.rewards(member=member)
+	}
+	user = make_user(f"_lp-offers-{member.lower()}@example.com", "Customer")
+	frappe.db.set_value("Loyalty Member", member, "user", user)
+	with as_user(user):
+		context = my_membership.get_context(frappe._dict())
+	portal = {r["name"]: (r["can_redeem"], r["reason"], r["reason_message"]) for r in context.rewards}
+	return api, portal
+
+
 class TestRedemption(FrappeTestCase):
+	def test_a_reward_the_redemption_would_refuse_is_not_offered_for_the_same_reason(self):
+		with programme():
+			member = member_with_points(1000)
+			limited = make_reward("_LP Once Only", reward_type="Service", points_cost=100, per_member_limit=1)
+			redeem(member, limited)
+			empty_shelf = make_reward(
+				"_LP Empty Shelf",
+				reward_type="Stock Item",
+				points_cost=10,
+				item=stock_item("_LP Never Stocked"),
+				source_warehouse=store(),
+			)
+			open_offer = make_reward("_LP Open Offer", reward_type="Service", points_cost=100)
+			dear = make_reward("_LP Dear Offer", reward_type="Service", points_cost=5000)
+			api, portal = offers(member)
+			refusals = {}
+			for reward in (limited, empty_shelf, dear):
+				with self.assertRaises(frappe.ValidationError) as refused:
+					redeem(member, reward)
+				refusals[reward] = str(refused.exception)
+
+		self.assertEqual(
+			{reward: api[reward][:2] for reward in (limited, empty_shelf, open_offer, dear)},
+			{
+				limited: (False, "member_limit_reached"),
+				empty_shelf: (False, "out_of_stock"),
+				open_offer: (True, None),
+				dear: (False, "not_enough_points"),
+			},
+		)
+		for reward in (limited, empty_shelf, open_offer, dear):
+			self.assertEqual(portal[reward], api[reward])
+		for reward, message in refusals.items():
+			self.assertEqual(api[reward][2], message)
+
 	def test_stock_reward_takes_points_fifo_and_issues_stock_then_cancel_restores_both(self):
 		with programme():
 			member = member_with_points(500)

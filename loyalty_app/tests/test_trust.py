@@ -10,7 +10,13 @@ from frappe.utils import today
 
 from loyalty_app.api import pos, v1
 from loyalty_app.install import LOYALTY_INTEGRATION, LOYALTY_MANAGER, LOYALTY_USER
-from loyalty_app.loyalty.services.ledger import MemberNotActiveError, Voucher, debit
+from loyalty_app.loyalty.services.ledger import (
+	MemberNotActiveError,
+	Voucher,
+	debit,
+	redeemable_points,
+	take_back,
+)
 from loyalty_app.tests.utils import (
 	TEA,
 	as_user,
@@ -328,6 +334,39 @@ class TestMerge(TrustTestCase):
 		dup = frappe.db.get_value(MEMBER, duplicate, ["status", "merged_into"], as_dict=True)
 		self.assertEqual((dup.status, dup.merged_into), ("Closed", survivor))
 		self.assertEqual(frappe.db.get_value("Member Merge", merge.name, "points_moved"), 150)
+
+	def test_a_merge_carries_a_points_debt_to_the_survivor_and_keeps_the_books_whole(self):
+		with programme():
+			survivor, duplicate = make_member(), make_member()
+			make_invoice(survivor, [(TEA, 1, 300)])
+			make_invoice(duplicate, [(TEA, 1, 100)])
+			(lot,) = ledger(duplicate, entry_type="Earn")
+			debit(duplicate, 100, "Redeem", Voucher(MEMBER, duplicate), key=f"t-merge-debt-{duplicate}")
+			take_back(
+				lot.name,
+				100,
+				Voucher(MEMBER, duplicate),
+				key=f"t-merge-back-{duplicate}",
+				block_shortfall=False,
+			)
+			frappe.get_doc(
+				{
+					"doctype": "Member Merge",
+					"duplicate_member": duplicate,
+					"surviving_member": survivor,
+					"reason": "same person, two phones",
+				}
+			).insert().submit()
+			merged = member_figures(survivor)
+			spendable = redeemable_points(survivor)
+			make_invoice(survivor, [(TEA, 1, 40)])
+		self.assertEqual((merged.points_balance, merged.points_debt, spendable), (300, 100, 200))
+		self.assertEqual(member_figures(survivor).points_debt, 60)
+		self.assertEqual(
+			(member_figures(duplicate).points_balance, member_figures(duplicate).points_debt), (0, 0)
+		)
+		assert_ledger_consistent(self, survivor)
+		assert_ledger_consistent(self, duplicate)
 
 	def test_after_a_merge_the_duplicates_customer_buys_and_cancels_for_the_survivor(self):
 		with programme():

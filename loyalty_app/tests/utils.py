@@ -13,6 +13,7 @@ from loyalty_app.loyalty.doctype.membership_tier.membership_tier import clear_ti
 from loyalty_app.loyalty.services.members import enrol
 from loyalty_app.loyalty.services.sales import ensure_points_mode_of_payment
 from loyalty_app.loyalty.services.settings import get_settings
+from loyalty_app.tests.webhook_receiver import serve
 
 ITEM_GROUP_TEA = "_LP Tea"
 ITEM_GROUP_GIFT_CARDS = "_LP Gift Cards"
@@ -37,6 +38,26 @@ def make_user(email: str, *roles: str) -> str:
 
 def random_mobile() -> str:
 	return f"+86139{random.randint(0, 99_999_999):08d}"
+
+
+def make_existing_customer(customer_name: str, mobile_no: str | None = None, **fields) -> str:
+	"""A Customer as a retailer already has it in ERPNext (a mobile number on the Customer makes ERPNext
+	create its primary Contact with that phone too)."""
+	return (
+		frappe.get_doc(
+			{
+				"doctype": "Customer",
+				"customer_name": customer_name,
+				"customer_type": "Individual",
+				"customer_group": "All Customer Groups",
+				"territory": "All Territories",
+				"mobile_no": mobile_no,
+				**fields,
+			}
+		)
+		.insert(ignore_permissions=True)
+		.name
+	)
 
 
 def make_member(**profile) -> str:
@@ -129,9 +150,9 @@ def make_return(invoice, qty_by_item: dict[str, float]):
 	return credit_note
 
 
-def ensure_pos_profile(name: str = "_LP Till") -> str:
+def ensure_pos_profile(name: str = "_LP Till", warehouse: str | None = None) -> str:
 	if not frappe.db.exists("POS Profile", name):
-		create_pos_profile(name)
+		create_pos_profile(name, warehouse)
 	if not frappe.db.exists("POS Opening Entry", {"pos_profile": name, "status": "Open", "docstatus": 1}):
 		frappe.get_doc(
 			{
@@ -146,7 +167,7 @@ def ensure_pos_profile(name: str = "_LP Till") -> str:
 	return name
 
 
-def create_pos_profile(name: str) -> None:
+def create_pos_profile(name: str, warehouse: str | None = None) -> None:
 	the_company = company()
 	ensure_points_mode_of_payment(the_company)
 	cash = frappe.get_doc("Mode of Payment", "Cash")
@@ -164,7 +185,8 @@ def create_pos_profile(name: str) -> None:
 			"doctype": "POS Profile",
 			"name": name,
 			"company": the_company,
-			"warehouse": frappe.db.get_value("Warehouse", {"company": the_company, "is_group": 0}),
+			"warehouse": warehouse
+			or frappe.db.get_value("Warehouse", {"company": the_company, "is_group": 0}),
 			"currency": frappe.get_cached_value("Company", the_company, "default_currency"),
 			"write_off_account": frappe.db.get_value("Company", the_company, "write_off_account"),
 			"write_off_cost_center": frappe.db.get_value("Company", the_company, "cost_center"),
@@ -204,6 +226,20 @@ def programme(**values):
 	finally:
 		clear_rule_cache()
 		clear_tier_cache()
+
+
+@contextmanager
+def settings_table(fieldname: str, rows: list[dict]):
+	"""A table of Loyalty Settings (e.g. points_accounting, store_rollout) holding `rows` for a test."""
+	settings = frappe.get_single("Loyalty Settings")
+	settings.set(fieldname, rows)
+	settings.save()
+	try:
+		yield
+	finally:
+		settings = frappe.get_single("Loyalty Settings")
+		settings.set(fieldname, [])
+		settings.save()
 
 
 def ledger(member: str, **filters) -> list:
@@ -263,3 +299,32 @@ def as_user(user: str):
 		yield
 	finally:
 		frappe.set_user(previous)
+
+
+@contextmanager
+def ledger_webhook():
+	"""A real Frappe Webhook on Points Ledger Entry (after_insert) posting to a local receiver; yields the
+	list of bodies received (entry, entry_type, points). The webhook is removed (and committed) after."""
+	server, received = serve()
+	webhook = frappe.get_doc(
+		{
+			"doctype": "Webhook",
+			"__newname": f"_LP ledger webhook {frappe.generate_hash(length=8)}",
+			"webhook_doctype": "Points Ledger Entry",
+			"webhook_docevent": "after_insert",
+			"request_url": f"http://127.0.0.1:{server.server_port}/loyalty-events",
+			"request_method": "POST",
+			"request_structure": "JSON",
+			"webhook_json": '{"entry": "{{ doc.name }}", "entry_type": "{{ doc.entry_type }}", '
+			'"points": {{ doc.points }}}',
+			"enabled": 1,
+		}
+	).insert(ignore_permissions=True)
+	try:
+		yield received
+	finally:
+		frappe.db.commit()  # nosemgrep: delivers what is queued while the webhook and receiver exist
+		server.shutdown()
+		frappe.delete_doc("Webhook", webhook.name, ignore_permissions=True)
+		frappe.cache.delete_value("webhooks")
+		frappe.db.commit()  # nosemgrep: the webhook must not outlive the test

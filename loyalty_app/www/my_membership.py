@@ -3,6 +3,7 @@ from frappe import _
 
 from loyalty_app.api.v1 import member_summary
 from loyalty_app.engagement import portal as engagement_portal
+from loyalty_app.rewards.services.redemption import can_take
 
 no_cache = 1
 
@@ -26,16 +27,24 @@ def get_context(context):
 		order_by="posting_datetime desc, creation desc",
 		limit=50,
 	)
-	redeemable = context.member["redeemable_points"]
-	context.rewards = [
-		{**reward, "affordable": reward.points_cost <= redeemable}
-		for reward in frappe.get_all(
-			"Loyalty Reward",
-			filters={"active": 1},
-			fields=["name", "reward_type", "points_cost", "cash_amount", "image"],
-			order_by="points_cost asc",
+	context.rewards = []
+	for name in frappe.get_all(
+		"Loyalty Reward", filters={"active": 1}, pluck="name", order_by="points_cost asc"
+	):
+		reward = frappe.get_doc("Loyalty Reward", name)
+		answer = can_take(reward, member)
+		context.rewards.append(
+			{
+				"name": reward.name,
+				"reward_type": reward.reward_type,
+				"points_cost": reward.points_cost,
+				"cash_amount": reward.cash_amount,
+				"image": reward.image,
+				"can_redeem": answer.allowed,
+				"reason": answer.reason,
+				"reason_message": answer.message,
+			}
 		)
-	]
 	context.update(engagement_portal.page_context(member))
 	context.groups = frappe.get_all(
 		"Community Membership",

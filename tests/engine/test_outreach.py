@@ -3,7 +3,7 @@ from datetime import datetime, time, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from loyalty_app.engine.outreach import Candidate, FrequencyCap, QuietHours
+from loyalty_app.engine.outreach import Candidate, FrequencyCap, QuietHours, retry_at
 
 NIGHT = QuietHours(time(22, 0), time(8, 0))
 LUNCH = QuietHours(time(12, 0), time(14, 0))
@@ -96,3 +96,12 @@ def test_cap_never_exceeded_and_service_never_capped(limit, sent, rows):
 		assert new <= max(limit - sent.get(member, 0), 0)
 		wanted = sum(1 for c in candidates if c.member == member and c.is_marketing)
 		assert new == min(wanted, max(limit - sent.get(member, 0), 0))
+
+
+def test_a_failed_delivery_is_retried_with_a_doubling_delay_until_the_last_attempt():
+	failed = datetime(2030, 5, 6, 12, 0)
+	first = timedelta(minutes=5)
+	delays = [retry_at(failed, attempt, 5, first) for attempt in range(1, 6)]
+	assert delays[:4] == [failed + timedelta(minutes=m) for m in (5, 10, 20, 40)]
+	assert delays[4] is None
+	assert retry_at(failed, 9, 5, first) is None

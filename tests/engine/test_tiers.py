@@ -1,10 +1,20 @@
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from dateutil.relativedelta import relativedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from loyalty_app.engine.tiers import Tier, TierAction, TierDecision, qualifying_tier, review, upgrade_to
+from loyalty_app.engine.tiers import (
+	Tier,
+	TierAction,
+	TierDecision,
+	qualifying_tier,
+	review,
+	review_window,
+	upgrade_to,
+)
 
 SILVER = Tier("Silver", 1, entry_threshold=Decimal(1000), retention_threshold=Decimal(800))
 GOLD = Tier("Gold", 2, entry_threshold=Decimal(5000), retention_threshold=Decimal(4000))
@@ -98,3 +108,42 @@ def test_review_moves_at_most_one_rank_down(current: str | None, value: int) -> 
 	assert expected_action[max(min(rank_after - rank_before, 1), -1)] is decision.action
 	assert rank_after >= rank_before - 1
 	assert (decision.action is TierAction.UPGRADE) == (upgrade_to(TIERS, current, Decimal(value)) is not None)
+
+
+years = st.integers(min_value=2000, max_value=2090)
+
+
+@given(year=years, review_delay=st.integers(min_value=1, max_value=300))
+def test_a_calendar_year_review_judges_the_finished_year_whatever_day_it_runs(year, review_delay) -> None:
+	year_end = date(year, 12, 31)
+	window = review_window(
+		calendar_year=True,
+		months=12,
+		period_end=year_end,
+		in_grace=False,
+		today=year_end + timedelta(days=review_delay),
+	)
+	assert window == (date(year, 1, 1), year_end)
+
+
+@given(year=years, grace_days=st.integers(min_value=1, max_value=300), review_delay=st.integers(0, 30))
+def test_calendar_year_grace_adds_the_grace_days_to_the_finished_year(year, grace_days, review_delay) -> None:
+	grace_end = date(year, 12, 31) + timedelta(days=review_delay + grace_days)
+	window = review_window(
+		calendar_year=True,
+		months=12,
+		period_end=grace_end,
+		in_grace=True,
+		today=grace_end + timedelta(days=1),
+	)
+	assert window == (date(year, 1, 1), grace_end)
+
+
+@given(today=st.dates(min_value=date(2000, 1, 1), max_value=date(2090, 12, 31)), months=st.integers(1, 36))
+def test_a_rolling_window_is_the_months_ending_on_the_review_day(today, months) -> None:
+	start, end = review_window(
+		calendar_year=False, months=months, period_end=date(1999, 12, 31), in_grace=False, today=today
+	)
+	assert end == today
+	assert 28 * months <= (end - start).days + 1 <= 31 * months
+	assert start - timedelta(days=1) == today - relativedelta(months=months)

@@ -1,27 +1,14 @@
 """Integrators are told of ledger postings by Frappe's Webhook machinery, without polling."""
 
-import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from urllib.parse import urlparse
+
+from loyalty_app.tests.webhook_receiver import serve
 
 
 def test_an_earn_reaches_the_registered_webhook(api, data, key):
-	received: list[dict] = []
-
-	class Receiver(BaseHTTPRequestHandler):
-		def do_POST(self):
-			received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-			self.send_response(200)
-			self.end_headers()
-
-		def log_message(self, *args):
-			pass
-
 	address = urlparse(data["webhook_receiver"])
-	server = HTTPServer((address.hostname, address.port), Receiver)
-	threading.Thread(target=server.serve_forever, daemon=True).start()
+	server, received = serve(address.hostname, address.port)
 	try:
 		earned = api.post("earn", member=data["poor"], order_id=key, amount=12).json()["message"]
 		deadline = time.monotonic() + 45

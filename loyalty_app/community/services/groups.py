@@ -6,9 +6,9 @@ import frappe
 from frappe import _
 from frappe.utils import add_days, get_datetime, getdate, today
 
-from loyalty_app.loyalty.services.ledger import Voucher, credit
+from loyalty_app.loyalty.services.ledger import Voucher, credit, lock_member
 from loyalty_app.loyalty.services.tiers import all_tiers
-from loyalty_app.utils import lock_row
+from loyalty_app.utils import lock_row, locked_value
 
 MEMBERSHIP = "Community Membership"
 
@@ -30,7 +30,7 @@ def check_join(membership) -> None:
 
 	if not group.active:
 		refuse(_("Community group {0} is not active").format(group.name))
-	if (existing := active_membership(group.name, membership.member)) and existing != membership.name:
+	if _locked_active_memberships(group.name, membership, member=membership.member):
 		refuse(_("Member {0} is already in community group {1}").format(membership.member, group.name))
 	if group.join_rule == "Invite":
 		if not membership.invited_by or not active_membership(group.name, membership.invited_by):
@@ -42,15 +42,18 @@ def check_join(membership) -> None:
 		member_tier = frappe.db.get_value("Loyalty Member", membership.member, "tier")
 		if ranks.get(member_tier, -1) < ranks.get(group.minimum_tier, 0):
 			refuse(_("Community group {0} is for tier {1} and above").format(group.name, group.minimum_tier))
-	if (
-		group.capacity
-		and frappe.db.count(
-			MEMBERSHIP,
-			{"community_group": group.name, "status": "Active", "name": ("!=", membership.name or "")},
-		)
-		>= group.capacity
-	):
+	if group.capacity and _locked_active_memberships(group.name, membership) >= group.capacity:
 		refuse(_("Community group {0} is full ({1} members)").format(group.name, group.capacity))
+
+
+def _locked_active_memberships(group: str, membership, member: str | None = None) -> int:
+	"""Active memberships of the group (of one member, if given) other than this one, read under the
+	group's lock with a locking read, so two members joining at once see each other."""
+	return locked_value(
+		"""select count(*) from `tabCommunity Membership` where community_group = %s and status = 'Active'
+		and name != %s and (%s is null or member = %s)""",
+		(group, membership.name or "", member, member),
+	)
 
 
 def join(group: str, member: str, role: str = "Member", invited_by: str | None = None) -> str:
@@ -77,6 +80,8 @@ def leave(group: str, member: str) -> None:
 
 
 def check_activity(activity) -> None:
+	# the member's lock before the activity row is written: the per-day caps are then counted under it
+	lock_member(activity.member)
 	if not active_membership(activity.community_group, activity.member):
 		frappe.throw(
 			_("Member {0} is not in community group {1}").format(activity.member, activity.community_group),
@@ -115,15 +120,10 @@ def award_activity_points(activity) -> int:
 
 
 def _rewarded_today(activity, when: datetime) -> int:
-	return frappe.db.count(
-		"Community Activity",
-		{
-			"member": activity.member,
-			"activity_type": activity.activity_type,
-			"points_awarded": (">", 0),
-			"activity_datetime": ("between", [when.date(), add_days(when.date(), 1)]),
-			"name": ("!=", activity.name),
-		},
+	return locked_value(
+		"""select count(*) from `tabCommunity Activity` where member = %s and activity_type = %s
+		and points_awarded > 0 and activity_datetime between %s and %s and name != %s""",
+		(activity.member, activity.activity_type, when.date(), add_days(when.date(), 1), activity.name),
 	)
 
 

@@ -15,7 +15,7 @@ from frappe.utils import get_first_day, getdate
 
 from loyalty_app.engine.engagement import Feedback, FeedbackKind, FeedbackRules, feedback_risk
 from loyalty_app.insight.services.lifecycle import refresh_member
-from loyalty_app.loyalty.services.ledger import Voucher, credit
+from loyalty_app.loyalty.services.ledger import Voucher, credit, lock_member
 
 FEEDBACK = "Member Feedback"
 RECENT_SURVEYS = 10
@@ -44,6 +44,8 @@ def validate(feedback) -> None:
 	elif not feedback.status:
 		feedback.status = "Open"
 	if feedback.is_new():
+		# the member's lock before the row is written: rewarded surveys are then counted under it
+		lock_member(feedback.member)
 		feedback.tier = frappe.db.get_value("Loyalty Member", feedback.member, "tier")
 
 
@@ -75,18 +77,15 @@ def reward_survey(feedback) -> None:
 
 
 def rewardable(feedback) -> bool:
+	"""Within the monthly cap and not yet rewarded for the same purchase, counted with a locking read
+	under the member's lock (taken in validate), so two surveys sent at once cannot both pass."""
 	cap = settings().rewarded_surveys_per_month
-	month_start = get_first_day(feedback.feedback_date)
-	rewarded = frappe.get_all(
-		FEEDBACK,
-		filters={
-			"member": feedback.member,
-			"feedback_type": "Survey",
-			"points_awarded": (">", 0),
-			"feedback_date": (">=", month_start),
-			"name": ("!=", feedback.name),
-		},
-		fields=["reference_doctype", "reference_name"],
+	rewarded = frappe.db.sql(
+		"""select reference_doctype, reference_name from `tabMember Feedback`
+		where member = %s and feedback_type = 'Survey' and points_awarded > 0 and feedback_date >= %s
+		and name != %s for update""",
+		(feedback.member, get_first_day(feedback.feedback_date), feedback.name),
+		as_dict=True,
 	)
 	if cap and len(rewarded) >= cap:
 		return False

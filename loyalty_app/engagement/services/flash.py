@@ -12,7 +12,7 @@ from frappe import _
 from frappe.utils import get_datetime, now_datetime
 
 from loyalty_app.rewards.services.redemption import RewardUnavailableError
-from loyalty_app.utils import lock_row
+from loyalty_app.utils import end_if_nothing_written, lock_row, locked_value
 
 SALE = "Flash Sale"
 
@@ -35,11 +35,13 @@ def validate(sale) -> None:
 def redeem(sale_name: str, member: str, key: str, channel: str = "Store") -> str:
 	"""Returns the Reward Redemption; raises SoldOutError or FlashSaleClosedError with nothing changed."""
 	reference = f"flash:{sale_name}:{key}"
-	if existing := frappe.db.get_value(
-		"Reward Redemption", {"external_reference": reference, "docstatus": 1}
-	):
-		return existing
 	sale = lock_row(SALE, sale_name)
+	if existing := locked_value(
+		"select max(name) from `tabReward Redemption` where external_reference = %s and docstatus = 1",
+		reference,
+	):
+		end_if_nothing_written()
+		return existing  # a replay, also one that waited for the first call's lock
 	if not sale.enabled or not (get_datetime(sale.starts_at) <= now_datetime() <= get_datetime(sale.ends_at)):
 		frappe.throw(
 			_("Flash sale {0} runs from {1} to {2}").format(sale.name, sale.starts_at, sale.ends_at),
@@ -88,7 +90,9 @@ def on_redemption_cancelled(redemption, method=None) -> None:
 
 
 def bought_by(sale_name: str, member: str) -> int:
-	return frappe.db.count(
-		"Reward Redemption",
-		{"member": member, "docstatus": 1, "external_reference": ("like", f"flash:{sale_name}:%")},
+	"""Read under the sale's lock with a locking read, so concurrent redemptions see each other."""
+	return locked_value(
+		"""select count(*) from `tabReward Redemption`
+		where member = %s and docstatus = 1 and external_reference like %s""",
+		(member, f"flash:{sale_name}:%"),
 	)

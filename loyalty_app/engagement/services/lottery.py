@@ -17,7 +17,7 @@ from loyalty_app.engagement.services.welcome import free_redemption
 from loyalty_app.engine.lottery import Prize, draw, odds
 from loyalty_app.loyalty.services.ledger import Voucher, credit, debit
 from loyalty_app.rewards.services.coupons import issue_code
-from loyalty_app.utils import lock_row
+from loyalty_app.utils import end_if_nothing_written, lock_row, locked_value
 
 LOTTERY = "Points Lottery"
 DRAW = "Lottery Draw"
@@ -62,9 +62,10 @@ def engine_prizes(rows) -> list[Prize]:
 
 def enter(lottery_name: str, member: str, key: str) -> str:
 	"""One entry: debit the points, draw, award. Returns the Lottery Draw (the first one for a replayed key)."""
-	if existing := existing_draw(key, lottery_name, member):
-		return existing
 	lottery = lock_row(LOTTERY, lottery_name)
+	if existing := existing_draw(key, lottery_name, member):
+		end_if_nothing_written()
+		return existing  # a replay, also one that waited for the first call's lock
 	now = now_datetime()
 	if not lottery.enabled or not (get_datetime(lottery.starts_at) <= now <= get_datetime(lottery.ends_at)):
 		frappe.throw(
@@ -135,7 +136,12 @@ def award(prize, member: str, record, voucher: Voucher, key: str) -> None:
 
 
 def existing_draw(key: str, lottery: str, member: str) -> str | None:
-	found = frappe.db.get_value(DRAW, {"idempotency_key": key}, ["name", "lottery", "member"], as_dict=True)
+	rows = frappe.db.sql(
+		"select name, lottery, member from `tabLottery Draw` where idempotency_key = %s for update",
+		key,
+		as_dict=True,
+	)
+	found = rows[0] if rows else None
 	if found and (found.lottery, found.member) != (lottery, member):
 		frappe.throw(
 			_("{0} was already used for a different request").format(key), frappe.DuplicateEntryError
@@ -144,14 +150,12 @@ def existing_draw(key: str, lottery: str, member: str) -> str | None:
 
 
 def entries_today(lottery: str, member: str) -> int:
+	"""Read under the lottery's lock with a locking read, so concurrent entries see each other."""
 	today = getdate()
-	return frappe.db.count(
-		DRAW,
-		{
-			"lottery": lottery,
-			"member": member,
-			"drawn_at": ("between", (f"{today} 00:00:00", f"{today} 23:59:59.999999")),
-		},
+	return locked_value(
+		"""select count(*) from `tabLottery Draw`
+		where lottery = %s and member = %s and drawn_at >= %s and drawn_at < %s + interval 1 day""",
+		(lottery, member, today, today),
 	)
 
 

@@ -1,5 +1,8 @@
 """Nightly RFM: recency, frequency and monetary quintiles over the settings' window, and the segment.
 
+Purchases come from the sales documents (insight.services.purchases), so a frozen member's purchases
+and lines that earn no points count as well; monetary is the net spend after returns.
+
 Set-based: one query scores every member who bought in the window (NTILE(5) per dimension) and names
 the segment with the rules of engine.rfm.segment (a test holds the two to agreement); one UPDATE writes
 them; members without a purchase in the window are cleared, or marked Lost if they ever bought.
@@ -9,6 +12,8 @@ from datetime import date
 
 import frappe
 from frappe.utils import add_months, getdate
+
+from loyalty_app.insight.services.purchases import member_purchases_sql
 
 SEGMENT_SQL = """
 	case
@@ -27,7 +32,7 @@ def refresh_rfm(today: date | None = None) -> int:
 	"""Returns how many members were scored."""
 	today = getdate(today)
 	months = frappe.db.get_single_value("Loyalty Settings", "rfm_window_months") or 12
-	params = {"since": add_months(today, -months), "today": today}
+	params = {"since": add_months(today, -months), "until": today}
 	frappe.db.commit()  # nosemgrep: the work table is DDL, which Frappe allows only between transactions
 	frappe.db.sql("drop temporary table if exists loyalty_rfm")
 	frappe.db.sql(
@@ -38,15 +43,8 @@ def refresh_rfm(today: date | None = None) -> int:
 				ntile(5) over (order by purchases asc, member) as f,
 				ntile(5) over (order by spend asc, member) as m
 			from (
-				select e.member, max(e.posting_datetime) as last_purchase,
-					sum(e.entry_type = 'Earn') - sum(e.entry_type = 'Reverse' and e.qualifying_amount < 0
-						and e.idempotency_key like 'reverse:%%') as purchases,
-					sum(e.qualifying_amount) as spend
-				from `tabPoints Ledger Entry` e
-				where e.posting_datetime >= %(since)s and e.posting_datetime < %(today)s + interval 1 day
-					and (e.entry_type = 'Earn' or (e.entry_type = 'Reverse' and e.qualifying_amount <> 0))
-				group by e.member
-				having purchases > 0
+				select member, last_purchase, purchases, spend from ({member_purchases_sql()}) per_member
+				where purchases > 0
 			) activity
 		) scored""",
 		params,

@@ -1,22 +1,19 @@
 """Daily points expiry and expiry reminders, both set-based SQL.
 
-Expiry takes the remaining points of every lot whose expiry date has passed, posts one Expire entry per
-member with an allocation row per lot, lowers the member's balance and empties the lots. It works in
-chunks of members, one transaction each, with the members' rows locked like any other balance change;
-a rerun (or a run after a crash) finds only what is still unexpired and posts nothing twice.
+Expiry finds the members with lots whose expiry date has passed and has the ledger service expire them
+(`ledger.expire_lots`) in chunks of members, one transaction each; a rerun (or a run after a crash)
+finds only what is still unexpired and posts nothing twice.
 """
 
 from datetime import date
 
 import frappe
-from frappe.integrations.doctype.webhook import get_all_webhooks
-from frappe.utils import add_days, getdate, now_datetime
+from frappe.utils import add_days, getdate
 
-from loyalty_app.loyalty.services.ledger import notify_webhooks
+from loyalty_app.loyalty.services.ledger import EXPIRY_WORK_TABLES, expire_lots
 from loyalty_app.loyalty.services.settings import get_settings
 
 EXPIRY_CHUNK = 5000
-CHUNK_TABLES = ("loyalty_expiring_lot", "loyalty_expiry_entry")
 
 
 def expire_points(on_date: date | None = None) -> dict[str, int]:
@@ -39,8 +36,9 @@ def expire_points(on_date: date | None = None) -> dict[str, int]:
 	):
 		# Start a new transaction (the previous chunk's work tables dropped), so the chunk's reads come
 		# after its member locks and no commit can come between the locks and the writes.
-		_drop_work_tables(CHUNK_TABLES)
-		_expire_chunk(members, today, totals)
+		_drop_work_tables(EXPIRY_WORK_TABLES)
+		for total, value in zip(("members", "lots", "points"), expire_lots(members, today), strict=True):
+			totals[total] += value
 		frappe.db.commit()  # nosemgrep: one transaction per chunk keeps the job restartable
 		after = members[-1]
 	_drop_work_tables()
@@ -48,69 +46,7 @@ def expire_points(on_date: date | None = None) -> dict[str, int]:
 	return totals
 
 
-def _expire_chunk(members: list[str], today: date, totals: dict[str, int]) -> None:
-	frappe.db.sql(
-		"select name from `tabLoyalty Member` where name in %(members)s for update", {"members": members}
-	)
-	params = {"members": members, "today": today, "now": now_datetime(), "user": frappe.session.user}
-	frappe.db.sql(
-		"""create temporary table loyalty_expiring_lot (primary key (lot)) as
-		select lot.name as lot, lot.member, lot.remaining_points as points, lot.company,
-			row_number() over (partition by lot.member
-				order by lot.expiry_date, lot.posting_datetime, lot.name) as idx
-		from `tabPoints Ledger Entry` lot
-		where lot.member in %(members)s and lot.remaining_points > 0 and lot.expiry_date < %(today)s""",
-		params,
-	)
-	frappe.db.sql(
-		"""create temporary table loyalty_expiry_entry (primary key (member)) as
-		select member, sum(points) as points, count(*) as lots, max(company) as company,
-			concat('expire:', member, ':', %(today)s, ':',
-				left(sha2(group_concat(concat(lot, '=', points) order by lot), 256), 12)) as idempotency_key
-		from loyalty_expiring_lot group by member""",
-		params,
-	)
-	frappe.db.sql(
-		"""insert into `tabPoints Ledger Entry` (name, creation, modified, owner, modified_by, docstatus,
-			member, entry_type, points, posting_datetime, company, cause_type, cause_name, idempotency_key,
-			remaining_points, debt_points, settles_debt, qualifying_points, qualifying_amount, remarks)
-		select left(sha2(idempotency_key, 256), 20), %(now)s, %(now)s, %(user)s, %(user)s, 0,
-			member, 'Expire', -points, %(now)s, company, 'Loyalty Member', member, idempotency_key, 0, 0, 0, 0, 0,
-			concat(lots, ' lot(s) expired')
-		from loyalty_expiry_entry""",
-		params,
-	)
-	frappe.db.sql(
-		"""insert into `tabPoints Ledger Allocation` (name, creation, modified, owner, modified_by, docstatus,
-			parent, parenttype, parentfield, idx, lot, points)
-		select left(sha2(concat(e.idempotency_key, ':', l.lot), 256), 20), %(now)s, %(now)s, %(user)s,
-			%(user)s, 0, left(sha2(e.idempotency_key, 256), 20), 'Points Ledger Entry', 'allocations',
-			l.idx, l.lot, l.points
-		from loyalty_expiring_lot l join loyalty_expiry_entry e on e.member = l.member""",
-		params,
-	)
-	frappe.db.sql(
-		"""update `tabLoyalty Member` m join loyalty_expiry_entry e on e.member = m.name
-		set m.points_balance = m.points_balance - e.points""",
-	)
-	frappe.db.sql(
-		"""update `tabPoints Ledger Entry` lot join loyalty_expiring_lot l on l.lot = lot.name
-		set lot.remaining_points = 0""",
-	)
-	summary = frappe.db.sql(
-		"select count(*), coalesce(sum(lots), 0), coalesce(sum(points), 0) from loyalty_expiry_entry"
-	)[0]
-	if frappe.cache.get_value("webhooks", get_all_webhooks).get("Points Ledger Entry"):
-		for name in frappe.db.sql_list(
-			"select left(sha2(idempotency_key, 256), 20) from loyalty_expiry_entry"
-		):
-			notify_webhooks(frappe.get_doc("Points Ledger Entry", name))
-	totals["members"] += summary[0]
-	totals["lots"] += int(summary[1])
-	totals["points"] += int(summary[2])
-
-
-def _drop_work_tables(tables: tuple[str, ...] = ("loyalty_expiring_member", *CHUNK_TABLES)) -> None:
+def _drop_work_tables(tables: tuple[str, ...] = ("loyalty_expiring_member", *EXPIRY_WORK_TABLES)) -> None:
 	"""Called only between transactions (sql_ddl commits first): Frappe refuses DDL once one has written."""
 	for table in tables:
 		frappe.db.sql_ddl(f"drop temporary table if exists {table}")

@@ -23,16 +23,18 @@ from datetime import date, datetime
 
 import frappe
 from frappe import _
-from frappe.integrations.doctype.webhook import run_webhooks
+from frappe.integrations.doctype.webhook import get_all_webhooks, run_webhooks
 from frappe.utils import getdate, now_datetime
 
 from loyalty_app.engine.fifo import Allocation, InsufficientPoints, Lot, allocate, available_points
 from loyalty_app.engine.points import apply_daily_cap
 from loyalty_app.loyalty.services.settings import get_settings
+from loyalty_app.utils import STANDARD_COLUMNS, locked_value
 
 LEDGER = "Points Ledger Entry"
 MEMBER = "Loyalty Member"
 ACTIVE = "Active"
+EXPIRY_WORK_TABLES = ("loyalty_expiring_lot", "loyalty_expiry_entry")
 
 
 class InsufficientPointsError(frappe.ValidationError):
@@ -135,6 +137,15 @@ def entry_by_key(key: str) -> str | None:
 	return frappe.db.get_value(LEDGER, {"idempotency_key": key})
 
 
+def locked_entry_by_key(key: str) -> str | None:
+	"""The entry posted under this key, read under the member lock with a locking read: a replay that
+	waited for the first call's lock sees its committed entry (not its own snapshot) and returns it."""
+	rows = frappe.db.sql(
+		"select name from `tabPoints Ledger Entry` where idempotency_key = %s for update", key
+	)
+	return rows[0][0] if rows else None
+
+
 def redeemable_points(member: str, on_date: date | None = None) -> int:
 	"""Points the member can spend now: unexpired lots less any points debt (never negative).
 
@@ -169,10 +180,10 @@ def credit(
 
 	`checked` is for a posting the checks already let through (an approved hold): they are not run again.
 	"""
-	if existing := entry_by_key(key):
-		return existing
 	posted_at = posting_datetime or now_datetime()
 	locked = lock_member(member)
+	if existing := locked_entry_by_key(key):
+		return existing
 	if entry_type in ("Earn", "Bonus") and locked.status != ACTIVE:
 		frappe.throw(
 			_("Member {0} is {1} and cannot earn points").format(member, _(locked.status)),
@@ -248,6 +259,114 @@ def settle_debt_from(
 	_shift_member(member, debt=-settled)
 
 
+def credit_many(
+	credits: list[tuple[str, int]],
+	entry_type: str,
+	voucher: Voucher,
+	*,
+	key_prefix: str,
+	remarks: str | None = None,
+) -> list[str]:
+	"""Post a new lot for each (member, points) as `credit` would one by one, set-based for volume: keyed
+	`{key_prefix}:{member}` (a key already posted is skipped), members not active skipped, webhooks on
+	Points Ledger Entry fired for each entry. Each entry is caused by its member (an event of the member's
+	own, such as a birthday); `voucher` is what it is posted against (the campaign). A member with points
+	debt goes through `credit`, which settles the debt from the new lot. Returns the entries posted."""
+	members = [member for member, points in credits if points > 0]
+	if not members:
+		return []
+	locked = {
+		row.name: row
+		for row in frappe.db.sql(
+			"select name, status, points_debt from `tabLoyalty Member` where name in %(members)s for update",
+			{"members": members},
+			as_dict=True,
+		)
+	}
+	keys = {member: f"{key_prefix}:{member}" for member in members}
+	posted_keys = set(
+		frappe.db.sql_list(
+			"select idempotency_key from `tabPoints Ledger Entry` where idempotency_key in %(keys)s",
+			{"keys": list(keys.values())},
+		)
+	)
+	posted_at = now_datetime()
+	expiry_date = get_settings().expiry_date(getdate(posted_at))
+	names, rows = [], []
+	for member, points in credits:
+		row = locked.get(member)
+		if points <= 0 or not row or row.status != ACTIVE or keys[member] in posted_keys:
+			continue
+		member_voucher = Voucher(voucher.doctype, voucher.name, voucher.company, cause=Voucher(MEMBER, member))
+		if row.points_debt:
+			names.append(credit(member, points, entry_type, member_voucher, key=keys[member], remarks=remarks))
+			continue
+		name = frappe.generate_hash(length=20)
+		names.append(name)
+		rows.append(
+			(
+				name,
+				posted_at,
+				posted_at,
+				frappe.session.user,
+				frappe.session.user,
+				0,
+				member,
+				entry_type,
+				points,
+				posted_at,
+				member_voucher.books_company,
+				voucher.doctype,
+				voucher.name,
+				MEMBER,
+				member,
+				keys[member],
+				expiry_date,
+				points,
+				0,
+				0,
+				0,
+				0,
+				remarks,
+			)
+		)
+	frappe.db.bulk_insert(
+		LEDGER,
+		fields=[
+			*STANDARD_COLUMNS,
+			"member",
+			"entry_type",
+			"points",
+			"posting_datetime",
+			"company",
+			"voucher_type",
+			"voucher_no",
+			"cause_type",
+			"cause_name",
+			"idempotency_key",
+			"expiry_date",
+			"remaining_points",
+			"debt_points",
+			"settles_debt",
+			"qualifying_points",
+			"qualifying_amount",
+			"remarks",
+		],
+		values=rows,
+	)
+	if rows:
+		frappe.db.sql(
+			"""update `tabLoyalty Member` m join `tabPoints Ledger Entry` e on e.member = m.name
+			set m.points_balance = m.points_balance + e.points, m.lifetime_earned = m.lifetime_earned + e.points
+			where e.name in %(names)s""",
+			{"names": [row[0] for row in rows]},
+		)
+		if webhooks_watch_the_ledger():
+			for row in rows:
+				notify_webhooks(frappe.get_doc(LEDGER, row[0]))
+	return [name for name in names if name]
+
+
 def debit(
 	member: str,
 	points: int,
@@ -265,10 +384,10 @@ def debit(
 	"""
 	if points <= 0:
 		frappe.throw(_("Points to redeem must be a positive whole number"))
-	if existing := entry_by_key(key):
-		return existing
 	posted_at = posting_datetime or now_datetime()
 	locked = lock_member(member)
+	if existing := locked_entry_by_key(key):
+		return existing
 	if entry_type == "Redeem" and locked.status != ACTIVE:
 		frappe.throw(
 			_("Member {0} is {1} and cannot redeem points").format(member, _(locked.status)),
@@ -318,12 +437,12 @@ def take_back(
 
 	The entry takes the whole `points` from the balance: what the lot still holds from the lot, the rest
 	(`debt_points`) as debt."""
-	if existing := entry_by_key(key):
-		return existing
 	if points <= 0 and not qualifying_amount:
 		return None
 	lot = frappe.db.get_value(LEDGER, lot_entry, ["member", "qualifying_points"], as_dict=True)
 	lock_member(lot.member)
+	if existing := locked_entry_by_key(key):
+		return existing
 	remaining = frappe.db.sql(
 		"select remaining_points from `tabPoints Ledger Entry` where name = %s for update", lot_entry
 	)[0][0]
@@ -373,11 +492,11 @@ def give_back(
 	"""Give back `points` of what `consuming_entry` spent (a points refund): into the lots it came from
 	while they stand (not reversed, not expired), earliest first; any rest as a new lot. The caller has
 	run the posting checks. Returns the entry that gave back to the lots, or the new lot."""
-	if existing := entry_by_key(key):
-		return existing
 	posted_at = posting_datetime or now_datetime()
 	member = frappe.db.get_value(LEDGER, consuming_entry, "member")
 	lock_member(member)
+	if existing := locked_entry_by_key(key) or locked_entry_by_key(f"{key}:new-lot"):
+		return existing
 	standing = frappe.db.sql(
 		"""select a.lot, a.points - coalesce((select sum(b.points) from `tabPoints Ledger Allocation` b
 				join `tabPoints Ledger Entry` back on back.name = b.parent
@@ -482,6 +601,8 @@ def _take_back_given(entry, voucher: Voucher, key: str, posted_at: datetime, blo
 	"""Undo a give-back into lots (a cancelled return's points refund): take the points from those lots
 	again; what has been spent since is refused or becomes debt, as for any take-back."""
 	lock_member(entry.member)
+	if locked_entry_by_key(key):
+		return
 	allocations = frappe.db.sql(
 		"""select a.lot, least(a.points, lot.remaining_points) as available, a.points
 		from `tabPoints Ledger Allocation` a join `tabPoints Ledger Entry` lot on lot.name = a.lot
@@ -524,6 +645,8 @@ def _restore(entry, voucher: Voucher, key: str, posted_at: datetime) -> None:
 	reversed, or as debt, comes back as a new lot, which settles the member's debt first like any credit.
 	Reversing a debt settlement gives the points back to the lot and puts the debt back."""
 	lock_member(entry.member)
+	if locked_entry_by_key(key):
+		return
 	allocations = frappe.get_all(
 		"Points Ledger Allocation", filters={"parent": entry.name}, fields=["lot", "points"], order_by="idx"
 	)
@@ -579,12 +702,15 @@ def _has_allocations(entry: str) -> bool:
 
 
 def points_earned_on(member: str, on_date: date) -> int:
-	result = frappe.db.sql(
-		"""select coalesce(sum(points), 0) from `tabPoints Ledger Entry`
-		where member = %s and entry_type = 'Earn' and posting_datetime >= %s and posting_datetime < %s + interval 1 day""",
-		(member, on_date, on_date),
+	"""Points earned on the day, read under the member lock (a locking read): what the daily cap decides on."""
+	return int(
+		locked_value(
+			"""select coalesce(sum(points), 0) from `tabPoints Ledger Entry`
+			where member = %s and entry_type = 'Earn' and posting_datetime >= %s
+			and posting_datetime < %s + interval 1 day""",
+			(member, on_date, on_date),
+		)
 	)
-	return int(result[0][0])
 
 
 def _insert_entry(
@@ -655,10 +781,112 @@ def _insert_entry(
 	return entry.name
 
 
+def webhooks_watch_the_ledger() -> bool:
+	"""Whether any enabled Webhook is on Points Ledger Entry (set-based writes notify only then)."""
+	return bool(frappe.cache.get_value("webhooks", get_all_webhooks).get(LEDGER))
+
+
 def notify_webhooks(entry) -> None:
 	"""Frappe Webhooks on Points Ledger Entry (after_insert) see every posting, as for a normal insert."""
 	entry.flags.in_insert = True
 	run_webhooks(entry, "after_insert")
+
+
+def expire_lots(members: list[str], today: date) -> tuple[int, int, int]:
+	"""Expire what remains of the members' lots with an expiry date before `today`, set-based: one Expire
+	entry per member and company (the company of the lots it expires; its cause is the member) with an
+	allocation row per lot;
+	the lots emptied and the members' balances lowered, under the members' row locks. Webhooks on Points
+	Ledger Entry see each entry as for any posting. Call it in a transaction of its own with
+	EXPIRY_WORK_TABLES dropped (Frappe allows their DDL only between transactions).
+	Returns (members, lots, points) expired."""
+	frappe.db.sql(
+		"select name from `tabLoyalty Member` where name in %(members)s for update", {"members": members}
+	)
+	params = {"members": members, "today": today, "now": now_datetime(), "user": frappe.session.user}
+	frappe.db.sql(
+		"""create temporary table loyalty_expiring_lot (primary key (lot)) as
+		select lot.name as lot, lot.member, lot.remaining_points as points, lot.company,
+			row_number() over (partition by lot.member, coalesce(lot.company, '')
+				order by lot.expiry_date, lot.posting_datetime, lot.name) as idx
+		from `tabPoints Ledger Entry` lot
+		where lot.member in %(members)s and lot.remaining_points > 0 and lot.expiry_date < %(today)s""",
+		params,
+	)
+	frappe.db.sql(
+		"""create temporary table loyalty_expiry_entry (primary key (member, company_key)) as
+		select member, coalesce(company, '') as company_key, sum(points) as points, count(*) as lots,
+			concat('expire:', member, ':', coalesce(company, ''), ':', %(today)s, ':',
+				left(sha2(group_concat(concat(lot, '=', points) order by lot), 256), 12)) as idempotency_key
+		from loyalty_expiring_lot group by member, coalesce(company, '')""",
+		params,
+	)
+	frappe.db.sql(
+		"""insert into `tabPoints Ledger Entry` (name, creation, modified, owner, modified_by, docstatus,
+			member, entry_type, points, posting_datetime, company, cause_type, cause_name, idempotency_key,
+			remaining_points, debt_points, settles_debt, qualifying_points, qualifying_amount, remarks)
+		select left(sha2(idempotency_key, 256), 20), %(now)s, %(now)s, %(user)s, %(user)s, 0,
+			member, 'Expire', -points, %(now)s, nullif(company_key, ''), 'Loyalty Member', member,
+			idempotency_key, 0, 0, 0, 0, 0,
+			concat(lots, ' lot(s) expired')
+		from loyalty_expiry_entry""",
+		params,
+	)
+	frappe.db.sql(
+		"""insert into `tabPoints Ledger Allocation` (name, creation, modified, owner, modified_by, docstatus,
+			parent, parenttype, parentfield, idx, lot, points)
+		select left(sha2(concat(e.idempotency_key, ':', l.lot), 256), 20), %(now)s, %(now)s, %(user)s,
+			%(user)s, 0, left(sha2(e.idempotency_key, 256), 20), 'Points Ledger Entry', 'allocations',
+			l.idx, l.lot, l.points
+		from loyalty_expiring_lot l join loyalty_expiry_entry e
+			on e.member = l.member and e.company_key = coalesce(l.company, '')""",
+		params,
+	)
+	frappe.db.sql(
+		"""update `tabLoyalty Member` m
+		join (select member, sum(points) as points from loyalty_expiry_entry group by member) e
+			on e.member = m.name
+		set m.points_balance = m.points_balance - e.points""",
+	)
+	frappe.db.sql(
+		"""update `tabPoints Ledger Entry` lot join loyalty_expiring_lot l on l.lot = lot.name
+		set lot.remaining_points = 0""",
+	)
+	summary = frappe.db.sql(
+		"select count(distinct member), coalesce(sum(lots), 0), coalesce(sum(points), 0) from loyalty_expiry_entry"
+	)[0]
+	if webhooks_watch_the_ledger():
+		for name in frappe.db.sql_list(
+			"select left(sha2(idempotency_key, 256), 20) from loyalty_expiry_entry"
+		):
+			notify_webhooks(frappe.get_doc(LEDGER, name))
+	return summary[0], int(summary[1]), int(summary[2])
+
+
+POINT_FIGURES = ("points_balance", "lifetime_earned", "lifetime_redeemed", "points_debt")
+
+
+def move_ledger(duplicate: str, survivor: str) -> int:
+	"""A member merge: the duplicate's entries (lots, allocations, history) become the survivor's unchanged
+	and its point figures are added to the survivor's (the duplicate's become 0), both rows locked, so
+	balance = sum of entries = lot remainders − debt holds for both. Returns the entries moved."""
+	frappe.db.sql(
+		"select name from `tabLoyalty Member` where name in %(members)s order by name for update",
+		{"members": (duplicate, survivor)},
+	)
+	frappe.db.sql("update `tabPoints Ledger Entry` set member = %s where member = %s", (survivor, duplicate))
+	moved = frappe.db._cursor.rowcount
+	frappe.db.sql(
+		f"""update `tabLoyalty Member` s join `tabLoyalty Member` d on d.name = %(duplicate)s
+		set {", ".join(f"s.{f} = s.{f} + d.{f}" for f in POINT_FIGURES)}
+		where s.name = %(survivor)s""",
+		{"duplicate": duplicate, "survivor": survivor},
+	)
+	frappe.db.sql(
+		f"update `tabLoyalty Member` set {', '.join(f'{f} = 0' for f in POINT_FIGURES)} where name = %s",
+		duplicate,
+	)
+	return moved
 
 
 def _shift_member(
@@ -670,3 +898,122 @@ def _shift_member(
 		points_debt = points_debt + %s where name = %s""",
 		(balance, earned, redeemed, debt, member),
 	)
+
+
+def post_opening_balances(voucher: Voucher, lots_query: str, figures_query: str, params: dict) -> int:
+	"""Opening balances brought from another system, set-based: an Import lot per row of `lots_query`.
+
+	`lots_query` selects (member, points, expiry_date, idempotency_key), one row per lot;
+	`figures_query` selects (member, lifetime_earned, lifetime_redeemed), one row per member: the lifetime
+	figures as the old system recorded them, added to the member's. The members are locked here and must
+	owe no points debt (an opening balance is for a member new to the ledger). A key already in the ledger
+	is refused by its unique index, so the caller's transaction posts each lot once. Returns points posted.
+	"""
+	values = _bulk_values(
+		voucher, params, _("Opening balance from {0} {1}").format(_(voucher.doctype), voucher.name)
+	)
+	_lock_members_without_debt(figures_query, values)
+	lots = f"""select lot.member, 'Import' as entry_type, lot.points, %(company)s as company,
+			null as reverses_entry, lot.idempotency_key, lot.expiry_date, lot.points as remaining_points
+		from ({lots_query}) lot where lot.points > 0"""
+	return _post_in_bulk(lots, figures_query, values, sign=1)
+
+
+def reverse_opening_balances(voucher: Voucher, figures_query: str, params: dict) -> int:
+	"""Take back, set-based, the opening balances `voucher` posted for the members of `figures_query`.
+
+	Each of the voucher's Import lots of those members is emptied by a Reverse entry (keyed like
+	`reverse_caused_by`'s, so nothing is reversed twice) and the lifetime figures the opening added are
+	taken off again. The caller has checked that none of these points were spent. Returns points taken back.
+	"""
+	values = _bulk_values(voucher, params, _("Cancels {0} {1}").format(_(voucher.doctype), voucher.name))
+	_lock_members_without_debt(figures_query, values)
+	reversals = f"""select lot.member, 'Reverse' as entry_type, -lot.remaining_points as points, lot.company,
+			lot.name as reverses_entry, concat('reverse:', lot.name) as idempotency_key, null as expiry_date,
+			0 as remaining_points
+		from `tabPoints Ledger Entry` lot join ({figures_query}) f on f.member = lot.member
+		where lot.voucher_type = %(voucher_type)s and lot.voucher_no = %(voucher_no)s
+			and lot.entry_type = 'Import' and lot.remaining_points > 0"""
+	# Each reversal consumes its whole lot: one allocation row, and the lot is emptied.
+	frappe.db.sql(
+		f"""insert into `tabPoints Ledger Allocation` (name, creation, modified, owner, modified_by, docstatus,
+			parent, parenttype, parentfield, idx, lot, points)
+		select left(sha2(concat(r.idempotency_key, ':allocation'), 256), 20), %(now)s, %(now)s, %(user)s,
+			%(user)s, 0, left(sha2(r.idempotency_key, 256), 20), 'Points Ledger Entry', 'allocations', 1,
+			r.reverses_entry, -r.points
+		from ({reversals}) r""",
+		values,
+	)
+	taken = -_post_in_bulk(reversals, figures_query, values, sign=-1)
+	frappe.db.sql(
+		f"""update `tabPoints Ledger Entry` lot join ({figures_query}) f on f.member = lot.member
+		set lot.remaining_points = 0
+		where lot.voucher_type = %(voucher_type)s and lot.voucher_no = %(voucher_no)s
+			and lot.entry_type = 'Import' and lot.remaining_points > 0""",
+		values,
+	)
+	return taken
+
+
+def _post_in_bulk(entries_query: str, figures_query: str, values: dict, sign: int) -> int:
+	"""Insert the entries of `entries_query` (member, entry_type, points, company, reverses_entry,
+	idempotency_key, expiry_date, remaining_points), add their points to the members' balances and
+	`sign` × the lifetime figures of `figures_query`, and tell the webhooks. The voucher (the import batch)
+	is each entry's cause. Returns the points posted."""
+	posted = int(frappe.db.sql(f"select coalesce(sum(points), 0) from ({entries_query}) e", values)[0][0])
+	# Two updates, each driven by its small side and finding the members by primary key.
+	frappe.db.sql(
+		f"""update `tabLoyalty Member` m
+		join (select member, sum(points) as points from ({entries_query}) e group by member) e on e.member = m.name
+		set m.points_balance = m.points_balance + e.points""",
+		values,
+	)
+	frappe.db.sql(
+		f"""update `tabLoyalty Member` m join ({figures_query}) f on f.member = m.name
+		set m.lifetime_earned = m.lifetime_earned + %(sign)s * f.lifetime_earned,
+			m.lifetime_redeemed = m.lifetime_redeemed + %(sign)s * f.lifetime_redeemed""",
+		{**values, "sign": sign},
+	)
+	frappe.db.sql(
+		f"""insert into `tabPoints Ledger Entry` (name, creation, modified, owner, modified_by, docstatus,
+			member, entry_type, points, posting_datetime, company, voucher_type, voucher_no, cause_type,
+			cause_name, reverses_entry, idempotency_key, expiry_date, remaining_points, debt_points,
+			settles_debt, qualifying_points, qualifying_amount, remarks)
+		select left(sha2(e.idempotency_key, 256), 20), %(now)s, %(now)s, %(user)s, %(user)s, 0,
+			e.member, e.entry_type, e.points, %(now)s, e.company, %(voucher_type)s, %(voucher_no)s,
+			%(voucher_type)s, %(voucher_no)s, e.reverses_entry, e.idempotency_key, e.expiry_date, e.remaining_points, 0, 0, 0, 0, %(remarks)s
+		from ({entries_query}) e""",
+		values,
+	)
+	if webhooks_watch_the_ledger():
+		for name in frappe.db.sql_list(
+			f"select left(sha2(idempotency_key, 256), 20) from ({entries_query}) e", values
+		):
+			notify_webhooks(frappe.get_doc(LEDGER, name))
+	return posted
+
+
+def _bulk_values(voucher: Voucher, params: dict, remarks: str) -> dict:
+	return {
+		**params,
+		"now": now_datetime(),
+		"user": frappe.session.user,
+		"voucher_type": voucher.doctype,
+		"voucher_no": voucher.name,
+		"company": voucher.company,
+		"remarks": remarks,
+	}
+
+
+def _lock_members_without_debt(figures_query: str, values: dict) -> None:
+	rows = frappe.db.sql(
+		f"""select m.name, m.points_debt from `tabLoyalty Member` m join ({figures_query}) f on f.member = m.name
+		order by m.name for update""",
+		values,
+	)
+	if indebted := [name for name, debt in rows if debt]:
+		frappe.throw(
+			_("Opening balances are for members without points debt; {0} owe points").format(
+				", ".join(indebted[:10])
+			)
+		)

@@ -8,6 +8,7 @@ import frappe
 from frappe.utils import add_days, add_months, getdate
 
 from loyalty_app.engine.points import Rounding
+from loyalty_app.engine.tiers import review_window
 
 MONTHS_AFTER_EARNING = "Months after earning"
 END_OF_NEXT_YEAR = "End of next calendar year"
@@ -44,9 +45,13 @@ class ProgrammeSettings:
 
 	def window_start(self, on_date: date) -> date:
 		"""First day of the qualification window that ends on on_date."""
-		if self.qualification_window == ROLLING_MONTHS:
-			return getdate(add_days(add_months(on_date, -self.qualification_months), 1))
-		return date(on_date.year, 1, 1)
+		return review_window(
+			calendar_year=self.qualification_window != ROLLING_MONTHS,
+			months=self.qualification_months,
+			period_end=getdate(on_date),
+			in_grace=False,
+			today=getdate(on_date),
+		)[0]
 
 	def tier_valid_until(self, on_date: date) -> date:
 		"""A tier reached or kept on on_date is next reviewed after this date."""

@@ -9,9 +9,9 @@ import frappe
 from frappe import _
 from frappe.utils import add_days, getdate, now_datetime
 
-from loyalty_app.engine.tiers import Tier, qualifying_tier, upgrade_to
+from loyalty_app.engine.tiers import Tier, qualifying_tier, review_window, upgrade_to
 from loyalty_app.loyalty.services.ledger import LEDGER, Voucher, credit, take_back
-from loyalty_app.loyalty.services.settings import ProgrammeSettings, get_settings
+from loyalty_app.loyalty.services.settings import ROLLING_MONTHS, ProgrammeSettings, get_settings
 
 MEMBER = "Loyalty Member"
 REVIEW_CHUNK = 5000
@@ -219,6 +219,8 @@ def review_tiers(on_date: date | None = None) -> dict[str, int]:
 
 	Set-based and restartable: each chunk of due members is decided in one query and applied with
 	a few UPDATE/INSERT ... SELECT statements in one transaction; a reviewed member is no longer due.
+	Each member is judged on the window `engine.tiers.review_window` gives for the end of their tier
+	period (a calendar-year tier on the finished year, however late the review runs).
 	"""
 	settings = get_settings()
 	today = getdate(on_date)
@@ -226,7 +228,8 @@ def review_tiers(on_date: date | None = None) -> dict[str, int]:
 	valid_until = settings.tier_valid_until(today)
 	grace_until = add_days(today, settings.downgrade_grace_days - 1)
 	totals = {"kept": 0, "grace": 0, "downgraded": 0}
-	frappe.db.commit()  # nosemgrep: the work table below is DDL, which Frappe allows only between transactions
+	frappe.db.commit()  # nosemgrep: the work tables below are DDL, which Frappe allows only between transactions
+	_load_review_windows(settings, today)
 	after = ""
 	while True:
 		frappe.db.sql("drop temporary table if exists loyalty_tier_review")
@@ -237,13 +240,15 @@ def review_tiers(on_date: date | None = None) -> dict[str, int]:
 				(select lower.name from `tabMembership Tier` lower where lower.`rank` < t.`rank`
 					order by lower.`rank` desc limit 1) as lower_tier,
 				(select coalesce(sum(e.{column}), 0) from `tabPoints Ledger Entry` e
-					where e.member = m.name and e.posting_datetime >= %(window_start)s) as value
+					where e.member = m.name and e.posting_datetime >= w.window_start
+					and e.posting_datetime < w.window_end + interval 1 day) as value
 			from (
-				select name, tier, tier_in_grace from `tabLoyalty Member`
+				select name, tier, tier_in_grace, tier_valid_until from `tabLoyalty Member`
 				where name > %(after)s and tier_valid_until < %(today)s and tier is not null
 				order by name limit {REVIEW_CHUNK}
-			) m join `tabMembership Tier` t on t.name = m.tier""",
-			{"window_start": settings.window_start(today), "today": today, "after": after},
+			) m join `tabMembership Tier` t on t.name = m.tier
+			join loyalty_review_window w on w.period_end = m.tier_valid_until and w.in_grace = m.tier_in_grace""",
+			{"today": today, "after": after},
 		)
 		due = frappe.db.sql("select count(*) from loyalty_tier_review")[0][0]
 		if not due:
@@ -279,8 +284,41 @@ def review_tiers(on_date: date | None = None) -> dict[str, int]:
 		after = frappe.db.sql("select max(member) from loyalty_tier_review")[0][0]
 		frappe.db.commit()  # nosemgrep: one transaction per chunk keeps the job restartable
 	frappe.db.sql_ddl("drop temporary table if exists loyalty_tier_review")
+	frappe.db.sql_ddl("drop temporary table if exists loyalty_review_window")
 	frappe.logger("loyalty_app").info(f"Tier review {today}: {totals}")
 	return totals
+
+
+def _load_review_windows(settings: ProgrammeSettings, today: date) -> None:
+	"""A work table of the window to judge for each (tier period end, in grace) among the due members."""
+	frappe.db.sql_ddl("drop temporary table if exists loyalty_review_window")
+	frappe.db.sql_ddl(
+		"""create temporary table loyalty_review_window (period_end date, in_grace int,
+		window_start date, window_end date, primary key (period_end, in_grace))"""
+	)
+	periods = frappe.db.sql(
+		"""select distinct tier_valid_until, tier_in_grace from `tabLoyalty Member`
+		where tier_valid_until < %s and tier is not null""",
+		today,
+	)
+	calendar_year = settings.qualification_window != ROLLING_MONTHS
+	rows = [
+		(
+			period_end,
+			in_grace,
+			*review_window(
+				calendar_year=calendar_year,
+				months=settings.qualification_months,
+				period_end=period_end,
+				in_grace=bool(in_grace),
+				today=today,
+			),
+		)
+		for period_end, in_grace in periods
+	]
+	for row in rows:
+		frappe.db.sql("insert into loyalty_review_window values (%s, %s, %s, %s)", row)
+	frappe.db.commit()  # nosemgrep: the chunks below start their own transactions
 
 
 def _log_review_changes(decision: dict[str, str], today: date) -> None:

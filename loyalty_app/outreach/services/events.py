@@ -13,7 +13,7 @@ from loyalty_app.engine.value import roi
 from loyalty_app.insight.services.lifecycle import refresh_member
 from loyalty_app.loyalty.services.ledger import Voucher, credit
 from loyalty_app.outreach.services import sends
-from loyalty_app.utils import lock_row
+from loyalty_app.utils import lock_row, locked_value
 
 EVENT = "Member Event"
 REGISTRATION = "Member Event Registration"
@@ -50,12 +50,14 @@ def validate_registration(registration) -> None:
 	if frappe.db.get_value("Loyalty Member", registration.member, "status") != "Active":
 		frappe.throw(_("Member {0} is not active").format(registration.member))
 	registration.registration_key = registration_key(event.name, registration.member)
-	if frappe.db.exists(REGISTRATION, {"registration_key": registration.registration_key}):
+	if locked_value(
+		f"select count(*) from `tab{REGISTRATION}` where registration_key = %s", registration.registration_key
+	):
 		frappe.throw(
 			_("Member {0} is already registered for {1}").format(registration.member, event.event_name),
 			AlreadyRegisteredError,
 		)
-	taken = frappe.db.count(REGISTRATION, {"member_event": event.name})
+	taken = locked_value(f"select count(*) from `tab{REGISTRATION}` where member_event = %s", event.name)
 	if event.capacity and taken >= event.capacity:
 		frappe.throw(
 			_("Member Event {0} is full ({1} places)").format(event.event_name, event.capacity),
@@ -67,7 +69,12 @@ def validate_registration(registration) -> None:
 
 
 def register(event: str, member: str) -> str:
-	if existing := frappe.db.get_value(REGISTRATION, {"registration_key": registration_key(event, member)}):
+	"""The member's registration, made now if a seat is free; a concurrent repeat returns the first one."""
+	lock_row(EVENT, event)
+	if existing := locked_value(
+		f"select max(name) from `tab{REGISTRATION}` where registration_key = %s",
+		registration_key(event, member),
+	):
 		return existing
 	doc = frappe.get_doc({"doctype": REGISTRATION, "member_event": event, "member": member})
 	doc.insert(ignore_permissions=True)

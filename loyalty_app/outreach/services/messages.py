@@ -4,10 +4,15 @@
    send key (template + what the message is about + member), so a rerun of a send or a trigger queues
    nothing twice. Only active members with an address on the template's channel are queued, and
    marketing templates only reach members with marketing consent.
-2. `deliver_due` takes due rows in chunks (locked, SKIP LOCKED, so two workers never take the same row):
-   in quiet hours they are deferred to the window's end; marketing messages over the member's frequency
-   cap are not sent; the rest are rendered in the member's language and handed to the channel (Email
-   Queue, SMS Settings, or the integrator's webhook).
+2. `deliver_due` claims due rows in chunks: they are locked (SKIP LOCKED, so two workers never take the
+   same row) only while they are marked Sending with a lease, and that is committed before any channel
+   is called, so no lock is held across a network call. In quiet hours they are deferred to the window's
+   end; marketing messages over the member's frequency cap are not sent; the rest are rendered in the
+   member's language and handed to the channel (Email Queue, SMS Settings, or the integrator's
+   webhook), each outcome committed on its own. A failed attempt is tried again with a doubling delay,
+   and after the last one the message stays Failed with its error. A message left Sending by a worker
+   that died is due again when its lease ends (so it may go out twice: the webhook carries the Message
+   Log's name for the receiver to drop a repeat).
 """
 
 import base64
@@ -17,26 +22,30 @@ import json
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import frappe
 import requests
 from frappe import _
 from frappe.utils import now_datetime, strip_html
 
-from loyalty_app.engine.outreach import Candidate
+from loyalty_app.engine.outreach import Candidate, retry_at
 from loyalty_app.outreach.services.settings import OutreachSettings, get_outreach_settings
 
 TEMPLATE = "Message Template"
 MESSAGE_LOG = "Message Log"
-PENDING, DEFERRED, SENT, CAPPED, SKIPPED, FAILED = (
+PENDING, DEFERRED, SENDING, SENT, CAPPED, SKIPPED, FAILED = (
 	"Pending",
 	"Deferred",
+	"Sending",
 	"Sent",
 	"Capped",
 	"Skipped",
 	"Failed",
 )
+MAX_ATTEMPTS = 5
+FIRST_RETRY = timedelta(minutes=5)
+LEASE = timedelta(minutes=15)
 EMAIL, SMS, WEBHOOK = "Email", "SMS", "Webhook"
 CHUNK = 500
 ADDRESS_CONDITION = {
@@ -146,23 +155,35 @@ def deliver_due(
 		if commit:
 			frappe.db.commit()  # nosemgrep: a job's unit of work
 		return outcome
-	while rows := frappe.db.sql(
-		f"""select l.name, l.member, l.template, l.channel, l.is_marketing, l.reference_doctype,
-			l.reference_name from `tabMessage Log` l
-		where l.status in ('Pending', 'Deferred') and l.scheduled_for <= %(now)s {send_condition}
-		order by l.scheduled_for, l.name limit %(chunk)s for update skip locked""",
-		values,
-		as_dict=True,
-	):
-		outcome.update(_deliver_chunk(rows, now, settings))
-		if commit:
-			frappe.db.commit()  # nosemgrep: one transaction per chunk keeps the job restartable
+	while rows := _claim(values, send_condition, commit):
+		outcome.update(_deliver_chunk(rows, now, settings, commit))
 		if progress:
 			progress(sum(outcome.values()))
 	return outcome
 
 
-def _deliver_chunk(rows: list, now: datetime, settings: OutreachSettings) -> Counter:
+def _claim(values: dict, send_condition: str, commit: bool) -> list:
+	"""Due messages marked Sending under a lease, committed: their row locks end before delivery."""
+	rows = frappe.db.sql(
+		f"""select l.name, l.member, l.template, l.channel, l.is_marketing, l.reference_doctype,
+			l.reference_name, l.attempts + 1 as attempts from `tabMessage Log` l
+		where l.status in ('Pending', 'Deferred', 'Sending') and l.scheduled_for <= %(now)s {send_condition}
+		order by l.scheduled_for, l.name limit %(chunk)s for update skip locked""",
+		values,
+		as_dict=True,
+	)
+	if rows:
+		frappe.db.sql(
+			"""update `tabMessage Log` set status = 'Sending', attempts = attempts + 1, scheduled_for = %s
+			where name in %s""",
+			(values["now"] + LEASE, tuple(row.name for row in rows)),
+		)
+		if commit:
+			frappe.db.commit()  # nosemgrep: the claim holds no lock while the channels are called
+	return rows
+
+
+def _deliver_chunk(rows: list, now: datetime, settings: OutreachSettings, commit: bool) -> Counter:
 	members = _members({row.member for row in rows}, settings.default_language)
 	# consent withdrawn or member frozen/closed since the message was queued
 	skipped = [
@@ -186,6 +207,8 @@ def _deliver_chunk(rows: list, now: datetime, settings: OutreachSettings) -> Cou
 			"update `tabMessage Log` set status = 'Capped', error = %s where name in %s",
 			(_("Frequency cap reached"), tuple(capped)),
 		)
+	if commit:
+		frappe.db.commit()  # nosemgrep: each outcome is kept as soon as it is known
 	outcome = Counter({CAPPED: len(capped), SKIPPED: len(skipped)})
 	references: dict[tuple, object] = {}
 	allowed_names = set(allowed)
@@ -194,6 +217,8 @@ def _deliver_chunk(rows: list, now: datetime, settings: OutreachSettings) -> Cou
 			continue
 		member = members[row.member]
 		outcome[_deliver_one(row, member, now, settings, references)] += 1
+		if commit:
+			frappe.db.commit()  # nosemgrep: a message handed to its channel is recorded at once
 	return outcome
 
 
@@ -210,7 +235,15 @@ def _deliver_one(row, member, now: datetime, settings: OutreachSettings, referen
 		update.update(status=SENT, sent_at=now, error=None)
 	except Exception as error:
 		frappe.log_error(title=_("Message {0} failed").format(row.name), reference_doctype=MESSAGE_LOG)
-		update.update(status=FAILED, error=str(error)[:1000] or error.__class__.__name__)
+		reason = str(error)[:1000] or error.__class__.__name__
+		if again := retry_at(now, row.attempts, MAX_ATTEMPTS, FIRST_RETRY):
+			update.update(
+				status=PENDING,
+				scheduled_for=again,
+				error=_("Attempt {0} of {1} failed: {2}").format(row.attempts, MAX_ATTEMPTS, reason),
+			)
+		else:
+			update.update(status=FAILED, error=reason)
 	frappe.db.set_value(MESSAGE_LOG, row.name, update, update_modified=False)
 	return update["status"]
 

@@ -65,7 +65,7 @@ def run_due_sends(now=None) -> int:
 
 def run_send(send_name: str, now=None, commit: bool = True) -> dict:
 	"""The job: queue the segment, deliver with progress; returns the send's figures."""
-	now = now or now_datetime()
+	now = get_datetime(now) if now else now_datetime()
 	send = frappe.get_doc(MESSAGE_SEND, send_name)
 	send.db_set({"status": RUNNING, "started_at": now, "error": None})
 	try:
@@ -121,7 +121,9 @@ def figures(send_name: str) -> dict[str, int]:
 	return {
 		"recipients": sum(by_status.values()),
 		"sent_count": by_status.get(messages.SENT, 0),
-		"waiting_count": by_status.get(messages.PENDING, 0) + by_status.get(messages.DEFERRED, 0),
+		"waiting_count": sum(
+			by_status.get(status, 0) for status in (messages.PENDING, messages.DEFERRED, messages.SENDING)
+		),
 		"capped_count": by_status.get(messages.CAPPED, 0),
 		"failed_count": by_status.get(messages.FAILED, 0) + by_status.get(messages.SKIPPED, 0),
 	}

@@ -3,12 +3,12 @@
 Each source names its send key after the event it is about (the enrolment, the tier change, the ledger
 entry, the birthday's year…), so the hooks and the daily/hourly jobs can overlap without sending twice."""
 
-import calendar
 from datetime import date, timedelta
 
 import frappe
 from frappe.utils import add_days, getdate, now_datetime
 
+from loyalty_app.loyalty.services.members import birthday_condition
 from loyalty_app.outreach.services.messages import Source, queue_automatic, single
 from loyalty_app.outreach.services.settings import get_outreach_settings
 
@@ -72,30 +72,30 @@ def queue_points_earned(now=None) -> int:
 
 
 def queue_points_expiring(today: date | None = None) -> int:
-	"""Daily: members whose next points expire in the notice period's last day."""
-	expires_on = add_days(getdate(today), get_outreach_settings().expiry_notice_days)
+	"""Daily: members whose next points expire within the notice period, once per expiry date (the send
+	key), so a day the job missed is made up by the next run while the points have not expired yet."""
+	today = getdate(today)
 	return queue_automatic(
 		POINTS_EXPIRING,
 		Source(
 			"""select m.name as member, concat('expiring:', m.name, ':', m.next_points_expiry) as send_key,
 				null as reference_doctype, null as reference_name from `tabLoyalty Member` m
-			where m.next_points_expiry = %(expires_on)s and m.points_expiring_soon > 0""",
-			{"expires_on": expires_on},
+			where m.next_points_expiry between %(today)s and %(notice_until)s and m.points_expiring_soon > 0""",
+			{"today": today, "notice_until": add_days(today, get_outreach_settings().expiry_notice_days)},
 		),
 	)
 
 
 def queue_birthdays(today: date | None = None) -> int:
-	"""Daily: members born on this day (on 28 February of common years, also those born on 29 February)."""
+	"""Daily: members whose birthday this day celebrates (`engine.birthdays.celebrated_birthdays`)."""
 	today = getdate(today)
-	leap_day_birthdays = (today.month, today.day) == (2, 28) and not calendar.isleap(today.year)
 	return queue_automatic(
 		BIRTHDAY,
 		Source(
-			"""select m.name as member, concat('birthday:', %(year)s, ':', m.name) as send_key,
+			f"""select m.name as member, concat('birthday:', %(year)s, ':', m.name) as send_key,
 				null as reference_doctype, null as reference_name from `tabLoyalty Member` m
-			where month(m.birthday) = %(month)s and (day(m.birthday) = %(day)s or (%(leap)s and day(m.birthday) = 29))""",
-			{"year": today.year, "month": today.month, "day": today.day, "leap": leap_day_birthdays},
+			where {birthday_condition(today)}""",
+			{"year": today.year},
 		),
 	)
 

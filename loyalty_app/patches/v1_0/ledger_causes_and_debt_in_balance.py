@@ -2,9 +2,9 @@
 the points debt (balance = sum of entries = lot remainders - debt).
 
 Existing rows: where the voucher is the business document, the cause is the voucher; a double-points
-bonus names its invoice in its idempotency key; sign-up, profile, referral (whose purchase was not
-recorded), tier-gift and welcome-pack bonuses and expiries are caused by the member; birthday bonuses by
-their campaign. Members who owe points get one entry of minus their debt (no lot), so their balance and
+bonus names its invoice in its idempotency key; sign-up, profile, birthday, referral (whose purchase
+was not recorded), tier-gift and welcome-pack bonuses and expiries are caused by the member; opening
+balances by their import batch (their voucher). Members who owe points get one entry of minus their debt (no lot), so their balance and
 the sum of their entries count it like every later take-back does.
 """
 
@@ -23,10 +23,6 @@ def execute():
 		f"""update {ledger} set cause_type = 'POS Invoice',
 			cause_name = substring_index(idempotency_key, ':', -1)
 		where cause_name is null and idempotency_key like 'double:%%:POS Invoice:%%'"""
-	)
-	frappe.db.sql(
-		f"""update {ledger} set cause_type = voucher_type, cause_name = voucher_no
-		where cause_name is null and idempotency_key like 'birthday:%%'"""
 	)
 	frappe.db.sql(
 		f"""update {ledger} set cause_type = 'Loyalty Member', cause_name = member

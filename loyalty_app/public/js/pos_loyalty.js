@@ -282,11 +282,17 @@
 					label: __("Shopping Guide"),
 					get_query: () => ({ filters: { is_group: 0, enabled: 1 } }),
 				},
+				{ fieldname: "customer", fieldtype: "Select", label: __("Customer"), hidden: 1, options: [] },
 			],
 			primary_action_label: __("Enrol"),
 			primary_action: safe("enrol submit", async (values) => {
-				const summary = await call("enrol", values, "POST");
-				if (!summary) return;
+				const answer = await call("enrol", values, "POST");
+				if (!answer) return;
+				if (answer.choose_customer) {
+					show_customer_choice(dialog, answer.choose_customer);
+					return;
+				}
+				const summary = answer;
 				dialog.hide();
 				frappe.show_alert({
 					message: __("{0} is a loyalty member", [summary.member_name]),
@@ -298,6 +304,19 @@
 			}),
 		});
 		dialog.show();
+	}
+
+	// Several existing customers have the mobile number: the clerk picks the one standing at the till.
+	function show_customer_choice(dialog, candidates) {
+		const field = dialog.get_field("customer");
+		field.df.options = candidates.map((c) => ({
+			value: c.customer,
+			label: `${c.customer_name} (${c.customer})`,
+		}));
+		field.df.hidden = 0;
+		field.df.reqd = 1;
+		field.refresh();
+		dialog.set_df_property("customer", "description", __("More than one customer has this mobile number: choose one."));
 	}
 
 	// Redeem points: set Points Redeemed and the Loyalty Points payment row; the server re-checks both.

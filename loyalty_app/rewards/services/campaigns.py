@@ -13,16 +13,19 @@ from decimal import Decimal
 
 import frappe
 from frappe import _
-from frappe.utils import getdate, now_datetime
+from frappe.utils import getdate
 
 from loyalty_app.engine.points import to_points
-from loyalty_app.loyalty.services.ledger import Voucher, credit, entry_by_key
+from loyalty_app.loyalty.services.job_runs import catch_up
+from loyalty_app.loyalty.services.ledger import Voucher, credit, credit_many, entry_by_key
+from loyalty_app.loyalty.services.members import birthday_condition
 from loyalty_app.loyalty.services.settings import get_settings
-from loyalty_app.utils import drop_cached
+from loyalty_app.utils import drop_cached, locked_value
 
 CAMPAIGN = "Points Campaign"
 CAMPAIGNS_CACHE_KEY = "loyalty_app:active_points_campaigns"
 PROFILE_FIELDS = ("birthday", "gender", "email")
+BIRTHDAY_JOB = "Birthday bonuses"
 
 
 class ReferralNotAllowedError(frappe.ValidationError):
@@ -105,13 +108,15 @@ def in_segment(member: str, lifecycle_stage: str | None, rfm_segment: str | None
 
 
 def awarded_to(campaign: str, member: str) -> int:
-	"""The campaign's points the member holds: its bonuses less what reversals took back from them."""
-	result = frappe.db.sql(
-		"""select coalesce(sum(points), 0) from `tabPoints Ledger Entry`
-		where voucher_type = %s and voucher_no = %s and member = %s""",
-		(CAMPAIGN, campaign, member),
+	"""The campaign's points the member holds: its bonuses less what reversals took back from them. Read
+	under the campaign's lock with a locking read, so concurrent bonuses see each other."""
+	return int(
+		locked_value(
+			"""select coalesce(sum(points), 0) from `tabPoints Ledger Entry`
+			where voucher_type = %s and voucher_no = %s and member = %s""",
+			(CAMPAIGN, campaign, member),
+		)
 	)
-	return int(result[0][0])
 
 
 def recount_issued(cause: Voucher) -> None:
@@ -231,17 +236,18 @@ def validate_referral(member) -> None:
 
 
 def post_birthday_bonuses(on_date: date | None = None) -> int:
-	"""Daily job, set-based: one bonus lot per member whose birthday (day or month) it is, within budget.
+	"""Daily job: the birthday bonuses of each day since its last completed run (`job_runs.catch_up`),
+	so a missed day, or a missed 1st for the birthday-month rule, is paid by the next run."""
+	return catch_up(BIRTHDAY_JOB, post_birthday_bonuses_on, on_date)
 
-	Members carrying points debt are left to the next run of the ledger's own path: a bulk insert does
-	not settle debt. Returns the bonuses posted.
-	"""
-	today = getdate(on_date)
-	settings = get_settings()
+
+def post_birthday_bonuses_on(day: date) -> int:
+	"""One bonus lot per member whose birthday (day, or month on its 1st) falls on `day`, within budget,
+	posted by the ledger service in bulk. Returns the bonuses posted."""
 	posted = 0
-	for campaign in active_campaigns("Birthday Bonus", today):
+	for campaign in active_campaigns("Birthday Bonus", day):
 		in_month = campaign.birthday_rule == "In the birthday month"
-		if in_month and today.day != 1:
+		if in_month and day.day != 1:
 			continue
 		frappe.db.commit()  # nosemgrep: one transaction per campaign
 		budget = frappe.db.sql(
@@ -255,51 +261,35 @@ def post_birthday_bonuses(on_date: date | None = None) -> int:
 		room = (budget.budget_points - budget.points_issued) // points if budget.budget_points else 10**9
 		if room <= 0:
 			continue
-		day_condition = "" if in_month else "and day(m.birthday) = %(day)s"
-		params = {
-			"campaign": campaign.name,
-			"month": today.month,
-			"day": today.day,
-			"year": today.year,
-			"points": points,
-			"now": now_datetime(),
-			"user": frappe.session.user,
-			"expiry": settings.expiry_date(today),
-			"room": int(room),
-			"per_member": budget.per_member_budget or 0,
-			"stage": campaign.lifecycle_stage or "",
-			"segment": campaign.rfm_segment or "",
-		}
-		frappe.db.sql(
-			f"""insert into `tabPoints Ledger Entry` (name, creation, modified, owner, modified_by, docstatus,
-				member, entry_type, points, posting_datetime, voucher_type, voucher_no, cause_type, cause_name,
-				idempotency_key, expiry_date, remaining_points, debt_points, settles_debt, qualifying_points,
-				qualifying_amount, remarks)
-			select left(sha2(concat('birthday:', %(campaign)s, ':', %(year)s, ':', m.name), 256), 20),
-				%(now)s, %(now)s, %(user)s, %(user)s, 0, m.name, 'Bonus', %(points)s, %(now)s,
-				'Points Campaign', %(campaign)s, 'Points Campaign', %(campaign)s,
-				concat('birthday:', %(campaign)s, ':', %(year)s, ':', m.name),
-				%(expiry)s, %(points)s, 0, 0, 0, 0, %(campaign)s
-			from `tabLoyalty Member` m
-			where m.status = 'Active' and m.points_debt = 0 and m.birthday is not null
-				and month(m.birthday) = %(month)s {day_condition}
+		key_prefix = f"birthday:{campaign.name}:{day.year}"
+		members = frappe.db.sql_list(
+			f"""select m.name from `tabLoyalty Member` m
+			where m.status = 'Active' and m.birthday is not null and ({birthday_condition(day, whole_month=in_month)})
 				and (%(stage)s = '' or m.lifecycle_stage = %(stage)s) and (%(segment)s = '' or m.rfm_segment = %(segment)s)
 				and not exists (select 1 from `tabPoints Ledger Entry` e
-					where e.idempotency_key = concat('birthday:', %(campaign)s, ':', %(year)s, ':', m.name))
+					where e.idempotency_key = concat(%(key_prefix)s, ':', m.name))
 				and (%(per_member)s = 0 or %(points)s + (select coalesce(sum(b.points), 0)
 					from `tabPoints Ledger Entry` b where b.member = m.name and b.voucher_type = 'Points Campaign'
 					and b.voucher_no = %(campaign)s and b.entry_type = 'Bonus') <= %(per_member)s)
 			order by m.name limit %(room)s""",
-			params,
+			{
+				"campaign": campaign.name,
+				"key_prefix": key_prefix,
+				"points": points,
+				"room": int(room),
+				"per_member": budget.per_member_budget or 0,
+				"stage": campaign.lifecycle_stage or "",
+				"segment": campaign.rfm_segment or "",
+			},
 		)
-		count = frappe.db.sql("select row_count()")[0][0]
-		frappe.db.sql(
-			"""update `tabLoyalty Member` m join `tabPoints Ledger Entry` e on e.member = m.name
-			set m.points_balance = m.points_balance + e.points, m.lifetime_earned = m.lifetime_earned + e.points
-			where e.voucher_type = 'Points Campaign' and e.voucher_no = %(campaign)s
-				and e.idempotency_key like concat('birthday:', %(campaign)s, ':', %(year)s, ':%%')
-				and e.creation = %(now)s""",
-			params,
+		count = len(
+			credit_many(
+				[(member, points) for member in members],
+				"Bonus",
+				Voucher(CAMPAIGN, campaign.name),
+				key_prefix=key_prefix,
+				remarks=campaign.name,
+			)
 		)
 		frappe.db.sql(
 			"update `tabPoints Campaign` set points_issued = points_issued + %s where name = %s",

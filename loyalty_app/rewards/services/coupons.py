@@ -9,6 +9,8 @@ bound code on another member's invoice and enforces the campaign's per-member li
 
 Codes are generated set-based (bulk INSERT in chunks, one transaction each) from 32 unambiguous characters
 with a cryptographic random source; collisions with existing codes are drawn again before inserting.
+A campaign records how many open codes were requested in all; a generation makes only what is missing,
+so a run that stopped half-way is resumed, never repeated.
 """
 
 import secrets
@@ -16,9 +18,10 @@ import secrets
 import frappe
 from frappe import _
 from frappe.utils import add_days, getdate, now_datetime, today
+from frappe.utils.background_jobs import is_job_enqueued
 
 from loyalty_app.insight.services.segments import member_segment
-from loyalty_app.utils import save_kept_document
+from loyalty_app.utils import STANDARD_COLUMNS, lock_row, locked_value, save_kept_document
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 GENERATION_CHUNK = 1000
@@ -86,12 +89,7 @@ def insert_codes(campaign, members: list[str | None]) -> list[str]:
 	frappe.db.bulk_insert(
 		"Coupon Code",
 		fields=[
-			"name",
-			"creation",
-			"modified",
-			"owner",
-			"modified_by",
-			"docstatus",
+			*STANDARD_COLUMNS,
 			"coupon_name",
 			"coupon_code",
 			"coupon_type",
@@ -130,46 +128,70 @@ def insert_codes(campaign, members: list[str | None]) -> list[str]:
 	return codes
 
 
-def generate_open_codes(campaign_name: str, quantity: int) -> int:
-	"""Background job: generate open codes in chunks, committing and reporting progress per chunk."""
+def open_code_count(campaign_name: str) -> int:
+	return frappe.db.count(
+		"Coupon Code", {"coupon_campaign": campaign_name, "loyalty_member": ("is", "not set")}
+	)
+
+
+def generate_open_codes(campaign_name: str, max_chunks: int | None = None) -> int:
+	"""Background job: generate the open codes still missing from what was requested, in chunks, committing
+	and reporting progress per chunk. A run that stopped half-way (an error, a killed worker, or
+	`max_chunks` reached) is resumed by the next run, which generates only the rest; a run after a
+	complete one generates nothing. Returns how many codes this run generated."""
 	campaign = frappe.get_doc("Coupon Campaign", campaign_name)
 	campaign.db_set("generation_status", "Running")
 	frappe.db.commit()  # nosemgrep: progress must be visible while the job runs
-	done = 0
+	requested = campaign.open_codes_requested or 0
+	missing = requested - open_code_count(campaign_name)
+	done = chunks = 0
 	try:
-		while done < quantity:
-			chunk = min(GENERATION_CHUNK, quantity - done)
+		while done < missing and (max_chunks is None or chunks < max_chunks):
+			chunk = min(GENERATION_CHUNK, missing - done)
 			insert_codes(campaign, [None] * chunk)
 			done += chunk
+			chunks += 1
 			frappe.db.commit()  # nosemgrep: one transaction per chunk
 			frappe.publish_progress(
-				done * 100 / quantity,
+				(requested - missing + done) * 100 / requested,
 				title=_("Generating coupon codes"),
 				doctype=campaign.doctype,
 				docname=campaign.name,
 			)
-		campaign.db_set("generation_status", "Completed")
+		campaign.db_set("generation_status", "Completed" if done >= missing else "Failed")
+		frappe.db.commit()  # nosemgrep
 	except Exception:
 		frappe.db.rollback()
 		campaign.db_set("generation_status", "Failed")
 		frappe.db.commit()  # nosemgrep
 		raise
-	return done
+	return max(done, 0)
 
 
 def enqueue_generation(campaign_name: str, quantity: int) -> None:
-	if quantity <= 0:
+	"""Ask for `quantity` more open codes (0: only resume a generation that stopped half-way)."""
+	if quantity < 0:
 		frappe.throw(_("Enter how many codes to generate"))
-	frappe.db.set_value("Coupon Campaign", campaign_name, "generation_status", "Queued")
-	frappe.enqueue(
+	job_id = f"loyalty-coupon-generation:{campaign_name}"
+	if is_job_enqueued(job_id):
+		frappe.throw(_("A code generation for this campaign is already under way"))
+	already_requested = frappe.db.get_value(
+		"Coupon Campaign", campaign_name, "open_codes_requested", for_update=True
+	)
+	existing = open_code_count(campaign_name)
+	requested = max(already_requested or 0, existing) + quantity
+	if requested <= existing:
+		frappe.throw(_("Enter how many codes to generate"))
+	frappe.db.set_value(
+		"Coupon Campaign",
+		campaign_name,
+		{"generation_status": "Queued", "open_codes_requested": requested},
+	)
+	_enqueue_once(
 		generate_open_codes,
-		queue="long",
-		job_id=f"loyalty-coupon-generation:{campaign_name}",
-		deduplicate=True,
-		enqueue_after_commit=True,
+		job_id,
 		campaign_name=campaign_name,
-		quantity=quantity,
-		now=quantity < BULK_GENERATION_THRESHOLD or frappe.flags.in_test,
+		now=requested - existing < BULK_GENERATION_THRESHOLD or frappe.flags.in_test,
 	)
 
 
@@ -186,8 +208,12 @@ def issue_to_segment(
 	community_group: str | None = None,
 	lifecycle_stage: str | None = None,
 	rfm_segment: str | None = None,
+	commit: bool = False,
 ) -> int:
-	"""Bind one new code to every active, consenting member in the segment who has no unused code yet."""
+	"""Bind one new code to every active, consenting member in the segment who has no unused code yet.
+
+	Members are taken in chunks by name; `commit` (the background job) makes each chunk one transaction
+	and reports progress, and a rerun after a crash skips whoever already got a code."""
 	segment = member_segment(
 		tiers=[tier] if tier else [],
 		tag=tag,
@@ -195,15 +221,39 @@ def issue_to_segment(
 		lifecycle_stage=lifecycle_stage,
 		rfm_segment=rfm_segment,
 	).add("m.marketing_consent = 1")
-	members = frappe.db.sql_list(
-		f"""select m.name from `tabLoyalty Member` m where {segment}
+	campaign = frappe.get_doc("Coupon Campaign", campaign_name)
+	issued, after = 0, ""
+	while members := frappe.db.sql_list(
+		f"""select m.name from `tabLoyalty Member` m where {segment} and m.name > %(after)s
 		and not exists (select 1 from `tabCoupon Code` c where c.loyalty_member = m.name
-			and c.coupon_campaign = %(campaign)s and c.used = 0)""",
-		{**segment.values, "campaign": campaign_name},
+			and c.coupon_campaign = %(campaign)s and c.used = 0)
+		order by m.name limit %(chunk)s""",
+		{**segment.values, "campaign": campaign_name, "after": after, "chunk": GENERATION_CHUNK},
+	):
+		insert_codes(campaign, members)
+		issued, after = issued + len(members), members[-1]
+		if commit:
+			frappe.db.commit()  # nosemgrep: one transaction per chunk
+			frappe.publish_progress(
+				0, title=_("{0} codes issued").format(issued), doctype=campaign.doctype, docname=campaign.name
+			)
+	return issued
+
+
+def enqueue_issue_to_segment(campaign_name: str, **segment) -> None:
+	"""Issue to a segment as a background job (the web request only queues it)."""
+	_enqueue_once(
+		issue_to_segment,
+		f"loyalty-coupon-issue:{frappe.local.site}:{campaign_name}",
+		campaign_name=campaign_name,
+		commit=True,
+		**segment,
 	)
-	if members:
-		insert_codes(frappe.get_doc("Coupon Campaign", campaign_name), members)
-	return len(members)
+
+
+def _enqueue_once(method, job_id: str, **kwargs) -> None:
+	"""A long job, queued when the request commits, and not again while one with its id is queued."""
+	frappe.enqueue(method, queue="long", job_id=job_id, deduplicate=True, enqueue_after_commit=True, **kwargs)
 
 
 def void_code(coupon: str) -> None:
@@ -233,11 +283,14 @@ def check_invoice_coupon(invoice) -> None:
 		)
 	limit = frappe.db.get_value("Coupon Campaign", coupon.coupon_campaign, "per_member_limit")
 	if limit and invoice.get("loyalty_member"):
-		used = frappe.db.sql(
+		lock_row(
+			"Coupon Campaign", coupon.coupon_campaign
+		)  # two tills submitting at once are counted in turn
+		used = locked_value(
 			"""select count(*) from `tabPOS Invoice` i join `tabCoupon Code` c on c.name = i.coupon_code
 			where c.coupon_campaign = %s and i.customer = %s and i.docstatus = 1 and i.name != %s""",
 			(coupon.coupon_campaign, invoice.customer, invoice.name or ""),
-		)[0][0]
+		)
 		if used >= limit:
 			frappe.throw(
 				_("Member {0} has already used {1} code(s) of campaign {2}").format(

@@ -5,20 +5,15 @@ becomes the sum of both; the duplicate is Closed and points to the survivor."""
 import frappe
 from frappe import _
 
+from loyalty_app.loyalty.services.ledger import LEDGER, POINT_FIGURES, move_ledger
 from loyalty_app.loyalty.services.tiers import upgrade_if_qualified
 from loyalty_app.trust.services.links import MEMBER, member_link_fields
 from loyalty_app.trust.services.members import set_member_status
 
-# Records that stay with the duplicate: its own merge documents, consents and privacy requests.
-STAYS = {"Member Merge", "Member Consent", "Privacy Request"}
-SUMMED_FIGURES = (
-	"points_balance",
-	"lifetime_earned",
-	"lifetime_redeemed",
-	"points_debt",
-	"purchase_count",
-	"total_spend",
-)
+# Records that stay with the duplicate: its own merge documents, consents and privacy requests; the
+# ledger moves with the member's point figures through the ledger service.
+STAYS = {"Member Merge", "Member Consent", "Privacy Request", LEDGER}
+PURCHASE_FIGURES = ("purchase_count", "total_spend")
 
 
 class MergeError(frappe.ValidationError):
@@ -32,7 +27,8 @@ def merge(duplicate: str, survivor: str) -> dict:
 	rows = {
 		row.name: row
 		for row in frappe.db.sql(
-			f"""select name, status, erased, first_purchase_date, last_purchase_date, {", ".join(SUMMED_FIGURES)}
+			f"""select name, status, erased, first_purchase_date, last_purchase_date,
+				{", ".join((*POINT_FIGURES, *PURCHASE_FIGURES))}
 			from `tabLoyalty Member` where name in %s order by name for update""",
 			((duplicate, survivor),),
 			as_dict=True,
@@ -44,6 +40,8 @@ def merge(duplicate: str, survivor: str) -> dict:
 		if rows[name].status == "Closed" or rows[name].erased:
 			frappe.throw(_("Member {0} is closed and cannot be merged").format(name), MergeError)
 	moved = {}
+	if entries := move_ledger(duplicate, survivor):
+		moved[f"{LEDGER}.member"] = entries
 	for doctype, fieldname in member_link_fields():
 		if doctype in STAYS:
 			continue
@@ -62,7 +60,7 @@ def merge(duplicate: str, survivor: str) -> dict:
 
 
 def _combine_figures(duplicate, survivor) -> None:
-	combined = {f: (survivor[f] or 0) + (duplicate[f] or 0) for f in SUMMED_FIGURES}
+	combined = {f: (survivor[f] or 0) + (duplicate[f] or 0) for f in PURCHASE_FIGURES}
 	dates = [d for d in (duplicate.first_purchase_date, survivor.first_purchase_date) if d]
 	combined["first_purchase_date"] = min(dates) if dates else None
 	dates = [d for d in (duplicate.last_purchase_date, survivor.last_purchase_date) if d]
@@ -71,6 +69,6 @@ def _combine_figures(duplicate, survivor) -> None:
 	frappe.db.set_value(
 		MEMBER,
 		duplicate.name,
-		{**dict.fromkeys(SUMMED_FIGURES, 0), "merged_into": survivor.name, "points_expiring_soon": 0},
+		{**dict.fromkeys(PURCHASE_FIGURES, 0), "merged_into": survivor.name, "points_expiring_soon": 0},
 		update_modified=False,
 	)

@@ -128,9 +128,10 @@ def _since(rule, subject: Subject) -> datetime:
 def _earning_velocity(rule, subject: Subject) -> Hit | None:
 	if subject.event != "Earn":
 		return None
+	# a locking read under the member lock the ledger holds: concurrent earns see each other
 	points, count = frappe.db.sql(
 		"""select coalesce(sum(points), 0), count(*) from `tabPoints Ledger Entry`
-		where member = %s and entry_type = 'Earn' and posting_datetime >= %s""",
+		where member = %s and entry_type = 'Earn' and posting_datetime >= %s for update""",
 		(subject.member, _since(rule, subject)),
 	)[0]
 	points, count = int(points) + subject.points, int(count) + 1

@@ -1,7 +1,9 @@
 """Outstanding points and their value by expiry month, with the period's earned, redeemed and expired.
 
 Outstanding = what remains in unexpired lots, which the ledger keeps equal to the members' balances.
-Redemption rate = redeemed / earned in the period; breakage = expired / earned.
+Earned and redeemed are gross: what was credited (earns, bonuses, positive adjustments) and what was
+spent in the period, before cancels, returns and restores, which are Reverse entries and shown by no
+figure here; the labels say so. Redemption rate = redeemed / earned; breakage = expired / earned.
 """
 
 import frappe
@@ -40,8 +42,8 @@ def execute(filters: dict | None = None):
 			"value": sum(r.outstanding_value for r in rows),
 			"datatype": "Currency",
 		},
-		{"label": _("Earned"), "value": movement["earned"], "datatype": "Int"},
-		{"label": _("Redeemed"), "value": movement["redeemed"], "datatype": "Int"},
+		{"label": _("Earned (before reversals and returns)"), "value": movement["earned"], "datatype": "Int"},
+		{"label": _("Redeemed (before restores)"), "value": movement["redeemed"], "datatype": "Int"},
 		{"label": _("Expired"), "value": movement["expired"], "datatype": "Int"},
 		{"label": _("Redemption Rate"), "value": movement["redemption_rate"], "datatype": "Percent"},
 		{"label": _("Breakage"), "value": movement["breakage"], "datatype": "Percent"},
@@ -64,7 +66,8 @@ def ledger_scope(filters: dict) -> Conditions:
 
 
 def period_movement(filters: dict) -> dict:
-	"""Points earned (net of reversals), redeemed (net of restores) and expired between the dates."""
+	"""Points credited (gross, before reversals and returns), redeemed (gross, before restores) and expired
+	between the dates."""
 	where = within_period(ledger_scope(filters), filters, "posting_datetime")
 	row = frappe.db.sql(
 		f"""select

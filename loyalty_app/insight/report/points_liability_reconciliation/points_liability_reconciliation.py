@@ -34,9 +34,15 @@ def columns() -> list[dict]:
 		},
 		{
 			"fieldname": "outstanding_points",
-			"label": _("Points Since Start"),
+			"label": _("Points Posted"),
 			"fieldtype": "Int",
 			"width": 140,
+		},
+		{
+			"fieldname": "waiting_points",
+			"label": _("Points Waiting for the Next Posting"),
+			"fieldtype": "Int",
+			"width": 170,
 		},
 		{"fieldname": "ledger_value", "label": _("Ledger Value"), "fieldtype": "Currency", "width": 140},
 		{

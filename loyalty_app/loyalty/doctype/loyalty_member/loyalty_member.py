@@ -2,7 +2,12 @@ import frappe
 from frappe import _
 from frappe.model.document import Document
 
-from loyalty_app.loyalty.services.members import create_customer_for, new_referral_code, normalize_mobile
+from loyalty_app.loyalty.services.members import (
+	create_customer_for,
+	customer_for_mobile,
+	new_referral_code,
+	normalize_mobile,
+)
 
 # Kept in step with the ledger by the services; never taken from user input.
 SERVICE_FIELDS = (
@@ -21,6 +26,7 @@ SERVICE_FIELDS = (
 	"purchase_count",
 	"total_spend",
 	"referral_code",
+	"enrolment_batch",
 	"lifecycle_stage",
 	"lifecycle_stage_since",
 	"first_purchase_date",
@@ -33,6 +39,8 @@ SERVICE_FIELDS = (
 	"lifetime_revenue",
 	"acquisition_cost",
 	"value_refreshed_on",
+	"external_member_code",
+	"import_batch",
 )
 
 
@@ -47,6 +55,8 @@ class LoyaltyMember(Document):
 			return
 		self.mobile_no = normalize_mobile(self.mobile_no)
 		self.validate_unique("mobile_no", _("mobile number"))
+		if self.is_new() and not self.customer:
+			self.customer = customer_for_mobile(self.mobile_no)
 		self.validate_unique("customer", _("customer"))
 
 	def before_save(self):

@@ -29,3 +29,4 @@ def on_doctype_update():
 	frappe.db.add_index("Points Ledger Entry", ["expiry_date", "remaining_points"])
 	frappe.db.add_index("Points Ledger Entry", ["reverses_entry"])
 	frappe.db.add_index("Points Ledger Entry", ["entry_type", "posting_datetime"])
+	frappe.db.add_index("Points Ledger Entry", ["liability_posting", "posting_datetime"])

@@ -12,6 +12,14 @@ frappe.ui.form.on("Coupon Campaign", {
 				__("Generate Open Codes")
 			);
 		});
+		if (frm.doc.generation_status === "Failed") {
+			frm.add_custom_button(__("Resume Generation"), () =>
+				frm.call("generate_codes", { quantity: 0 }).then(() => {
+					frappe.show_alert(__("Generating the missing codes in the background"));
+					frm.reload_doc();
+				})
+			);
+		}
 		frm.add_custom_button(__("Issue to Members"), () => {
 			frappe.prompt(
 				[
@@ -37,9 +45,8 @@ frappe.ui.form.on("Coupon Campaign", {
 					},
 				],
 				(values) =>
-					frm.call("issue_to_segment", values).then(({ message }) => {
-						frappe.show_alert(__("{0} members received a code", [message]));
-						frm.reload_doc();
+					frm.call("issue_to_segment", values).then(() => {
+						frappe.show_alert(__("The codes are being issued in the background"));
 					}),
 				__("Issue one code to each consenting member of a segment")
 			);

@@ -43,9 +43,9 @@ class CouponCampaign(CachedFigures, Document):
 		community_group: str | None = None,
 		lifecycle_stage: str | None = None,
 		rfm_segment: str | None = None,
-	) -> int:
+	) -> None:
 		self.check_permission("write")
-		return coupons.issue_to_segment(
+		coupons.enqueue_issue_to_segment(
 			self.name,
 			tier=tier,
 			tag=tag,
