@@ -297,9 +297,13 @@ def credit_many(
 		row = locked.get(member)
 		if points <= 0 or not row or row.status != ACTIVE or keys[member] in posted_keys:
 			continue
-		member_voucher = Voucher(voucher.doctype, voucher.name, voucher.company, cause=Voucher(MEMBER, member))
+		member_voucher = Voucher(
+			voucher.doctype, voucher.name, voucher.company, cause=Voucher(MEMBER, member)
+		)
 		if row.points_debt:
-			names.append(credit(member, points, entry_type, member_voucher, key=keys[member], remarks=remarks))
+			names.append(
+				credit(member, points, entry_type, member_voucher, key=keys[member], remarks=remarks)
+			)
 			continue
 		name = frappe.generate_hash(length=20)
 		names.append(name)
