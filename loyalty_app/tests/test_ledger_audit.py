@@ -6,18 +6,8 @@ from frappe.tests.utils import FrappeTestCase
 from loyalty_app.install import LOYALTY_USER
 from loyalty_app.loyalty.report.ledger_audit.ledger_audit import execute
 from loyalty_app.loyalty.services.audit import find_breaks, run
-from loyalty_app.loyalty.services.ledger import Voucher, credit, debit, take_back
-from loyalty_app.tests.utils import (
-	TEA,
-	as_user,
-	make_invoice,
-	make_member,
-	make_return,
-	make_user,
-	member_figures,
-	programme,
-)
-from loyalty_app.trust.services.merge import merge
+from loyalty_app.loyalty.services.ledger import Voucher, credit
+from loyalty_app.tests.utils import TEA, as_user, make_invoice, make_member, make_return, make_user, programme
 
 
 def breaks_of(member: str) -> list[tuple]:
@@ -39,21 +29,6 @@ class TestLedgerAudit(FrappeTestCase):
 			cancelled.cancel()
 
 		self.assertEqual(breaks_of(member), [])
-
-	def test_merging_a_member_in_debt_into_one_with_points_leaves_no_break(self):
-		duplicate, survivor = make_member(), make_member()
-		with programme():
-			make_invoice(duplicate, [(TEA, 1, 100)])
-			make_invoice(survivor, [(TEA, 1, 50)])
-			lot = frappe.db.get_value("Points Ledger Entry", {"member": duplicate, "entry_type": "Earn"})
-			own = Voucher("Loyalty Member", duplicate)
-			debit(duplicate, 100, "Redeem", own, key=f"_lp-merge-spend-{duplicate}")
-			take_back(lot, 100, own, key=f"_lp-merge-back-{duplicate}", block_shortfall=False)
-			merge(duplicate, survivor)
-
-		figures = member_figures(survivor)
-		self.assertEqual((figures.points_balance, figures.points_debt), (-50, 100))
-		self.assertEqual((breaks_of(duplicate), breaks_of(survivor)), ([], []))
 
 	def test_a_balance_that_differs_from_the_entries_is_a_break(self):
 		member = make_member()
