@@ -39,6 +39,7 @@ doc_events = {
 	"Loyalty Member": {
 		"validate": "loyalty_app.integrations.members.on_validate",
 		"on_update": "loyalty_app.integrations.members.on_update",
+		"on_change": "loyalty_app.trust.services.members.hide_unreadable_fields",
 	},
 	"Risk Alert": {"on_update": "loyalty_app.integrations.members.on_alert_decided"},
 	"Personal Data Download Request": {

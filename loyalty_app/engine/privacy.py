@@ -27,3 +27,17 @@ def _mask(prefix: str, national: str) -> str:
 	if len(national) >= 8:
 		return f"{prefix}{national[:3]}{'*' * (len(national) - 7)}{national[-4:]}"
 	return f"{prefix}{'*' * max(len(national) - 2, 0)}{national[-2:]}"
+
+
+def mask_email(email: str | None) -> str | None:
+	"""li.wei@example.com -> l*****@e******.com: the first letter of the name and of the host and the
+	top-level domain kept; text without an @ is starred out whole."""
+	if not email:
+		return email
+	local, at, domain = email.rpartition("@")
+	if not at:
+		return "*" * len(email)
+	host, dot, tld = domain.rpartition(".")
+	if not dot:
+		host, tld = domain, ""
+	return f"{local[:1]}{'*' * max(len(local) - 1, 1)}@{host[:1]}{'*' * max(len(host) - 1, 1)}{dot}{tld}"

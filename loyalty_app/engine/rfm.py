@@ -1,6 +1,7 @@
 """RFM segments from 1-5 scores (recency: 5 = most recent; frequency and monetary: 5 = most).
 
-The nightly job scores members by quintile in SQL (NTILE(5)) and names the segment with the same rules.
+The nightly job scores members by quintile in SQL (ties scoring alike) and names the segment with the
+same rules.
 """
 
 from enum import StrEnum

@@ -237,6 +237,8 @@ def prepare(path: str) -> None:
 			"group": group,
 			"event": event.name,
 			"manager": api_user("manager-api@loyalty.test", LOYALTY_MANAGER),
+			"system_manager": api_user("system-api@loyalty.test", "System Manager"),
+			"guide": api_user("guide-api@loyalty.test", "Shopping Guide"),
 			"velocity_rule": VELOCITY_RULE,
 			"existing": existing_customers(),
 			"fuzz": fuzz_targets(company()),

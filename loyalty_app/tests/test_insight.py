@@ -98,6 +98,30 @@ class TestRFM(FrappeTestCase):
 				)
 				refresh_rfm()
 
+	def test_members_with_the_same_figures_get_the_same_scores(self):
+		"""Three members in a window of their own (2092): two alike and one who spent more. NTILE split the
+		two alike into quintiles 1 and 2 by member name; counted with ties both score 4 (2 of 3 at or below)."""
+		scored_on = getdate("2092-06-30")
+		members = {}
+		with programme(rfm_window_months=12):
+			for label, spend in (("twin 1", 100), ("twin 2", 100), ("bigger", 200)):
+				members[label] = make_member(member_name=f"RFM {label}")
+				invoice = make_invoice(members[label], [(TEA, 1, spend)])
+				frappe.db.set_value("Sales Invoice", invoice.name, "posting_date", add_days(scored_on, -10))
+			try:
+				self.assertEqual(refresh_rfm(scored_on), 3)
+				scores = {
+					label: frappe.db.get_value("Loyalty Member", member, "rfm_scores")
+					for label, member in members.items()
+				}
+				self.assertEqual(scores, {"twin 1": "5-5-4", "twin 2": "5-5-4", "bigger": "5-5-5"})
+			finally:
+				frappe.db.sql(
+					"update `tabSales Invoice` set posting_date = curdate() where loyalty_member in %s",
+					[tuple(members.values())],
+				)
+				refresh_rfm()
+
 
 class TestChurnWarning(FrappeTestCase):
 	def test_new_at_risk_members_are_listed_with_a_reason_and_offered_a_win_back_code_once(self):

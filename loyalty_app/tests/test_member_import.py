@@ -38,6 +38,7 @@ from loyalty_app.tests.utils import (
 	programme,
 	random_mobile,
 )
+from loyalty_app.trust.services.privacy import erase_member
 
 TIER = "_LP Import Gold"
 
@@ -246,6 +247,23 @@ class TestMemberImport(FrappeTestCase):
 		self.assertEqual(len(ledger(member)), 1)
 		self.assertEqual(member_figures(member).points_balance, 300)
 		self.assertEqual(frappe.db.count("Loyalty Member", {"mobile_no": rows[0]["mobile_no"]}), 1)
+
+	def test_erasing_an_imported_member_leaves_nothing_personal_on_their_import_row(self):
+		row = good_row(email="qian@example.com", birthday="1988-08-08", lots="50")
+		with programme():
+			import_file(write_csv([row]))
+		member = member_by_code(row["external_member_code"])
+		erase_member(member, reason="Asked to be forgotten")
+
+		kept = frappe.db.get_value(
+			"Loyalty Import Row",
+			{"member": member},
+			["member_name", "mobile_no", "mobile_e164", "mobile_masked", "email", "birthday", "birthday_on"],
+			as_dict=True,
+		)
+		self.assertEqual(kept.member_name, f"Erased member {member}")
+		self.assertEqual({value for field, value in kept.items() if field != "member_name"}, {None})
+		self.assertEqual(member_figures(member).points_balance, 50)
 
 	def test_a_lot_without_a_date_expires_by_the_programme_and_the_expiry_job_expires_imported_lots(self):
 		today = getdate()

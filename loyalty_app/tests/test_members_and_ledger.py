@@ -21,6 +21,7 @@ from loyalty_app.tests.utils import (
 	programme,
 	random_mobile,
 )
+from loyalty_app.trust.services.consent import set_consent
 
 
 class TestMembers(FrappeTestCase):
@@ -74,11 +75,10 @@ class TestMembers(FrappeTestCase):
 		self.assertEqual(member_figures(member).points_balance, 0)
 
 	def test_marketing_consent_records_when_it_changed(self):
-		doc = frappe.get_doc("Loyalty Member", make_member())
-		self.assertFalse(doc.marketing_consent_at)
-		doc.marketing_consent = 1
-		doc.save()
-		self.assertTrue(doc.marketing_consent_at)
+		member = make_member()
+		self.assertFalse(frappe.db.get_value("Loyalty Member", member, "marketing_consent_at"))
+		set_consent(member, "Marketing", True, "App", None)
+		self.assertTrue(frappe.db.get_value("Loyalty Member", member, "marketing_consent_at"))
 
 
 class TestLedgerIntegrity(FrappeTestCase):

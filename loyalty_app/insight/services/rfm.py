@@ -3,9 +3,12 @@
 Purchases come from the sales documents (insight.services.purchases), so a frozen member's purchases
 and lines that earn no points count as well; monetary is the net spend after returns.
 
-Set-based: one query scores every member who bought in the window (NTILE(5) per dimension) and names
+Set-based: one query scores every member who bought in the window and names
 the segment with the rules of engine.rfm.segment (a test holds the two to agreement); one UPDATE writes
 them; members without a purchase in the window are cleared, or marked Lost if they ever bought.
+A score is the quintile of the member's value among the N members scored, counted with ties:
+ceil(5 × (members with the same or a lower value) / N), so members with the same figures get the same
+score (NTILE would split a tie across two quintiles by member name).
 """
 
 from datetime import date
@@ -28,6 +31,11 @@ SEGMENT_SQL = """
 	end"""
 
 
+def quintile(column: str) -> str:
+	"""SQL for the 1-5 quintile of `column` among the rows scored, ties scoring alike (in whole numbers)."""
+	return f"(5 * count(*) over (order by {column}) + count(*) over () - 1) div count(*) over ()"
+
+
 def refresh_rfm(today: date | None = None) -> int:
 	"""Returns how many members were scored."""
 	today = getdate(today)
@@ -39,9 +47,9 @@ def refresh_rfm(today: date | None = None) -> int:
 		f"""create temporary table loyalty_rfm (primary key (member)) as
 		select member, r, f, m, {SEGMENT_SQL} as segment from (
 			select member,
-				ntile(5) over (order by last_purchase asc, member) as r,
-				ntile(5) over (order by purchases asc, member) as f,
-				ntile(5) over (order by spend asc, member) as m
+				{quintile("last_purchase")} as r,
+				{quintile("purchases")} as f,
+				{quintile("spend")} as m
 			from (
 				select member, last_purchase, purchases, spend from ({member_purchases_sql()}) per_member
 				where purchases > 0

@@ -210,6 +210,9 @@ def new_customer_group_and_territory() -> tuple[str, str]:
 
 
 def create_customer_for(member) -> str:
+	"""The member's ERPNext Customer: their name only. The mobile and email stay on the member (permlevel 2,
+	managers only); a copy on the Customer and the Contact ERPNext would make from it is readable by every
+	Sales User. The POS finds members by mobile through the loyalty panel, which asks the member."""
 	customer_group, territory = new_customer_group_and_territory()
 	customer = frappe.get_doc(
 		{
@@ -218,8 +221,6 @@ def create_customer_for(member) -> str:
 			"customer_type": "Individual",
 			"customer_group": customer_group,
 			"territory": territory,
-			"mobile_no": member.mobile_no,
-			"email_id": member.email,
 		}
 	)
 	customer.insert(ignore_permissions=True)

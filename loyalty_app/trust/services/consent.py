@@ -2,6 +2,7 @@
 and the version of the consent text the member saw. The member's flags hold the current state."""
 
 import frappe
+from frappe import _
 from frappe.utils import now_datetime
 
 MEMBER = "Loyalty Member"
@@ -22,11 +23,20 @@ def record_changes(member, method=None) -> None:
 
 
 def stamp_times(member, method=None) -> None:
-	"""Loyalty Member validate: when each consent was last given or withdrawn; the text version in force."""
+	"""Loyalty Member validate: when each consent was last given or withdrawn; the text version in force.
+	After enrolment a consent changes only through set_consent (the member on the portal or through the
+	integrator's `consent` call), never by ticking the box on someone else's behalf."""
 	for fieldname in CONSENT_FIELDS:
 		changed = member.get(fieldname) if member.is_new() else member.has_value_changed(fieldname)
-		if changed:
-			member.set(f"{fieldname}_at", now_datetime())
+		if not changed:
+			continue
+		if not member.is_new() and not frappe.flags.get(CHANNEL_FLAG):
+			frappe.throw(
+				_("Consent is given or withdrawn by the member (portal or consent API), not edited here"),
+				frappe.PermissionError,
+				title=_("Not permitted"),
+			)
+		member.set(f"{fieldname}_at", now_datetime())
 	if not member.consent_text_version:
 		member.consent_text_version = frappe.get_cached_doc("Loyalty Settings").get("consent_text_version")
 

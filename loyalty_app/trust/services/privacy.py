@@ -1,30 +1,21 @@
-"""Members' rights over their data: export everything held about a member, and erasure that anonymises
-their personal fields (also on the linked Customer, its contacts and addresses, and the contact details
-copied onto invoices) while every ledger number, invoice amount and GL entry stays as it was."""
+"""Members' rights over their data: export everything held about a member (their own data only), and
+erasure (see erasure.py) while every ledger number, invoice amount and GL entry stays as it was."""
 
 import json
+import re
 
 import frappe
 from frappe import _
 from frappe.utils import now_datetime
 
-from loyalty_app.channels.services.identities import erase_identities
+from loyalty_app.trust.services import erasure
 from loyalty_app.trust.services.links import MEMBER, member_link_fields
 from loyalty_app.trust.services.members import set_member_status
 
 PRIVACY_REQUEST = "Privacy Request"
 MANAGERS = {"Loyalty Manager", "System Manager"}
-ERASED_NAME = "Erased member"
-# Personal fields of the member cleared on erasure (mobile_no gets a unique placeholder: it is unique).
-MEMBER_PERSONAL_FIELDS = ("email", "birthday", "gender", "user", "mobile_masked")
-INVOICE_CONTACT_FIELDS = (
-	"contact_mobile",
-	"contact_email",
-	"contact_display",
-	"address_display",
-	"contact_person",
-	"customer_address",
-)
+# Member IDs as Loyalty Member's naming rule makes them (LM-.#####).
+OTHER_MEMBER_ID = re.compile(r"\bLM-\d+\b")
 # Not copied into an export: they describe other members or the system, not this member.
 EXPORT_SKIP = {("Loyalty Member", "referred_by"), ("Member Merge", "surviving_member")}
 
@@ -69,107 +60,32 @@ def member_data(member: str) -> dict:
 def export_member_data(member: str) -> str:
 	"""The member's data as JSON text; the export itself is recorded (who, when)."""
 	check_access(member)
-	text = json.dumps(member_data(member), default=str, indent=1, ensure_ascii=False)
+	text = export_text(member)
 	_record(member, "Export", None)
 	return text
 
 
+def export_text(member: str) -> str:
+	"""The export as JSON, with any other member's ID (a referral ring or shared device in risk evidence,
+	a status reason) replaced: a member's export holds their own data only."""
+	text = json.dumps(member_data(member), default=str, indent=1, ensure_ascii=False)
+	return OTHER_MEMBER_ID.sub(lambda m: m.group(0) if m.group(0) == member else _("another member"), text)
+
+
 def erase_member(member: str, reason: str | None = None) -> None:
-	"""Anonymise the member's personal data for good; points, ledger and accounting stay untouched."""
-	frappe.only_for(list(MANAGERS))
-	row = frappe.db.get_value(MEMBER, member, ["name", "customer", "erased"], as_dict=True)
+	"""Erase the member's personal data for good (Loyalty Manager; the places: erasure.py); points, ledger and
+	accounting stay untouched. The erasure runs with the app's rights (renaming the Customer, deleting
+	its Contacts need more than a Loyalty Manager holds) and records who asked."""
+	if not MANAGERS & set(frappe.get_roles()):
+		frappe.throw(_("Only a Loyalty Manager can erase a member's data"), frappe.PermissionError)
+	row = frappe.db.get_value(MEMBER, member, ["name", "erased"], as_dict=True)
 	if not row:
 		frappe.throw(_("Loyalty Member {0} does not exist").format(member), frappe.DoesNotExistError)
 	if row.erased:
 		return
-	label = f"{ERASED_NAME} {member}"
-	frappe.db.set_value(
-		MEMBER,
-		member,
-		{
-			**dict.fromkeys(MEMBER_PERSONAL_FIELDS),
-			"member_name": label,
-			"mobile_no": f"erased:{member}",
-			"marketing_consent": 0,
-			"erased": 1,
-			"erased_on": now_datetime(),
-		},
-	)
-	frappe.db.delete("Loyalty Member Tag", {"parent": member, "parenttype": MEMBER})
-	frappe.db.delete("Risk Signal", {"member": member})
-	erase_identities(member)
+	erasure.erase(member)
 	set_member_status(member, "Closed", _("Personal data erased"))
-	if row.customer:
-		_anonymise_customer(row.customer, label)
 	_record(member, "Erasure", reason)
-
-
-def _anonymise_customer(customer: str, label: str) -> None:
-	"""Clear the Customer's personal fields; an ID made of the person's name is renamed (GL keeps its
-	amounts; its party column follows the rename as for any renamed Customer)."""
-	frappe.db.set_value(
-		"Customer",
-		customer,
-		{
-			"customer_name": label,
-			"mobile_no": None,
-			"email_id": None,
-			"customer_primary_contact": None,
-			"customer_primary_address": None,
-			"primary_address": None,
-		},
-	)
-	for link_doctype in ("Contact", "Address"):
-		names = frappe.get_all(
-			"Dynamic Link",
-			filters={"link_doctype": "Customer", "link_name": customer, "parenttype": link_doctype},
-			pluck="parent",
-		)
-		for name in names:
-			_anonymise_party_record(link_doctype, name, label)
-	for doctype in ("Sales Invoice", "POS Invoice"):
-		frappe.db.sql(
-			f"""update `tab{doctype}` set customer_name = %s, {", ".join(f"{f} = null" for f in INVOICE_CONTACT_FIELDS)}
-			where customer = %s""",
-			(label, customer),
-		)
-	if customer != label and not frappe.db.exists("Customer", label):
-		frappe.rename_doc("Customer", customer, label, force=True, show_alert=False)
-
-
-def _anonymise_party_record(doctype: str, name: str, label: str) -> None:
-	if doctype == "Contact":
-		frappe.db.set_value(
-			"Contact",
-			name,
-			{
-				"first_name": label,
-				"last_name": None,
-				"middle_name": None,
-				"email_id": None,
-				"mobile_no": None,
-				"phone": None,
-			},
-		)
-		frappe.db.delete("Contact Email", {"parent": name})
-		frappe.db.delete("Contact Phone", {"parent": name})
-	else:
-		frappe.db.set_value(
-			"Address",
-			name,
-			{
-				"address_title": label,
-				"address_line1": "-",
-				"address_line2": None,
-				"city": "-",
-				"county": None,
-				"state": None,
-				"pincode": None,
-				"phone": None,
-				"fax": None,
-				"email_id": None,
-			},
-		)
 
 
 def _record(member: str, request_type: str, remarks: str | None) -> None:
@@ -199,7 +115,7 @@ def attach_export_to_download_request(request, method=None) -> None:
 			"file_name": f"Loyalty-Data-{member}-{request.name}.json",
 			"attached_to_doctype": request.doctype,
 			"attached_to_name": request.name,
-			"content": json.dumps(member_data(member), default=str, indent=1, ensure_ascii=False),
+			"content": export_text(member),
 			"is_private": 1,
 		}
 	).save(ignore_permissions=True)

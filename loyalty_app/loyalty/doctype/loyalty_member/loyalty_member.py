@@ -8,6 +8,7 @@ from loyalty_app.loyalty.services.members import (
 	new_referral_code,
 	normalize_mobile,
 )
+from loyalty_app.trust.services.members import refuse_unpermitted_changes
 
 # Kept in step with the ledger by the services; never taken from user input.
 SERVICE_FIELDS = (
@@ -66,10 +67,9 @@ class LoyaltyMember(Document):
 				self.customer = create_customer_for(self)
 
 	def reset_values_if_no_permlevel_access(self, has_access_to, high_permlevel_fields):
-		"""A clerk types the mobile number when enrolling, though they do not see it afterwards."""
-		if self.is_new():
-			high_permlevel_fields = [df for df in high_permlevel_fields if df.fieldname != "mobile_no"]
-		super().reset_values_if_no_permlevel_access(has_access_to, high_permlevel_fields)
+		"""Fields the user may not write are refused when changed, restored when left out."""
+		to_restore = refuse_unpermitted_changes(self, has_access_to, high_permlevel_fields)
+		super().reset_values_if_no_permlevel_access(has_access_to, to_restore)
 
 	def keep_service_fields(self):
 		before = self.get_doc_before_save()
