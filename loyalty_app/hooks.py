@@ -29,10 +29,7 @@ after_request = ["loyalty_app.api.errors.shape_v1_errors"]
 
 _invoice_events = {
 	"before_validate": "loyalty_app.integrations.erpnext.invoice_before_validate",
-	"on_submit": [
-		"loyalty_app.integrations.erpnext.invoice_on_submit",
-		"loyalty_app.trust.services.risk.check_return",
-	],
+	"on_submit": "loyalty_app.integrations.erpnext.invoice_on_submit",
 	"on_cancel": "loyalty_app.integrations.erpnext.invoice_on_cancel",
 }
 
@@ -40,20 +37,11 @@ doc_events = {
 	"Sales Invoice": _invoice_events,
 	"POS Invoice": _invoice_events,
 	"Loyalty Member": {
-		"after_insert": [
-			"loyalty_app.engagement.services.welcome.on_member_enrolled",
-			"loyalty_app.outreach.services.triggers.on_member_enrolled",
-		],
-		"validate": [
-			"loyalty_app.trust.services.members.on_validate",
-			"loyalty_app.trust.services.consent.stamp_times",
-		],
-		"on_update": [
-			"loyalty_app.trust.services.consent.record_changes",
-			"loyalty_app.trust.services.risk.check_enrolment",
-		],
+		"validate": "loyalty_app.integrations.members.on_validate",
+		"on_update": "loyalty_app.integrations.members.on_update",
 		"on_change": "loyalty_app.trust.services.members.hide_unreadable_fields",
 	},
+	"Risk Alert": {"on_update": "loyalty_app.integrations.members.on_alert_decided"},
 	"Personal Data Download Request": {
 		"after_insert": "loyalty_app.trust.services.privacy.attach_export_to_download_request"
 	},

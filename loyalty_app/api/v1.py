@@ -34,6 +34,7 @@ from loyalty_app.channels.services.identities import (
 from loyalty_app.community.services.groups import JoinRefusedError
 from loyalty_app.engagement.services import feedback, flash, lottery
 from loyalty_app.engine.rules import Line
+from loyalty_app.integrations import purchases
 from loyalty_app.loyalty.services import sales
 from loyalty_app.loyalty.services.ledger import (
 	InsufficientPointsError,
@@ -43,7 +44,7 @@ from loyalty_app.loyalty.services.ledger import (
 	debit,
 	lock_member,
 	redeemable_points,
-	reverse_voucher,
+	reverse_caused_by,
 )
 from loyalty_app.loyalty.services.members import (
 	CustomerChoiceNeededError,
@@ -520,10 +521,11 @@ def earn(request: EarnRequest) -> dict:
 		for line in request.lines or [OrderLine(item_code="order", amount=request.amount)]
 	]
 	with channel_signals(device_id=request.device_id, payment_reference=request.payment_reference):
-		points = sales.record_purchase(
+		purchase = sales.record_purchase(
 			member, Voucher(EXTERNAL, txn.name), posted_at, lines, float(request.amount), request.channel
 		)
-	txn.db_set("points", points)
+		purchases.after_purchase(member, purchase)
+	txn.db_set("points", purchase.points)
 	return _transaction_result(txn.name)
 
 
@@ -551,10 +553,12 @@ def reverse(request: ReverseRequest) -> dict:
 		)
 	txn = frappe.get_doc(EXTERNAL, name)
 	if txn.status != "Reversed":
-		reverse_voucher(Voucher(EXTERNAL, txn.name), block_shortfall=get_settings().block_return_shortfall)
+		voucher = Voucher(EXTERNAL, txn.name)
+		reverse_caused_by(voucher, block_shortfall=get_settings().block_return_shortfall)
 		txn.db_set("status", "Reversed")
 		if txn.transaction_type == "Earn":
 			sales.recount_purchases(txn.member)
+			purchases.after_reversal(txn.member, voucher, getdate(txn.transaction_date))
 	return _transaction_result(txn.name)
 
 

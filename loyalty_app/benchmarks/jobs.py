@@ -138,11 +138,13 @@ def generate(members: int, entries_per_member: int) -> None:
 	for start in range(1, total + 1, chunk):
 		frappe.db.sql(
 			f"""insert ignore into `tabPoints Ledger Entry` (name, creation, modified, owner, modified_by, docstatus,
-				member, entry_type, points, posting_datetime, voucher_type, voucher_no, idempotency_key,
-				expiry_date, remaining_points, debt_points, settles_debt, qualifying_points, qualifying_amount)
+				member, entry_type, points, posting_datetime, voucher_type, voucher_no, cause_type, cause_name,
+				idempotency_key, expiry_date, remaining_points, debt_points, settles_debt, qualifying_points,
+				qualifying_amount)
 			select concat('bm', seq), %(now)s, %(now)s, %(user)s, %(user)s, 0,
 				concat('{PREFIX}', lpad(ceil(seq / %(per)s), 7, '0')), 'Earn', 10 + seq %% 90,
-				%(now)s - interval (seq %% 730) day, 'External Transaction', concat('bench-', seq), concat('bench:', seq),
+				%(now)s - interval (seq %% 730) day, 'External Transaction', concat('bench-', seq),
+				'External Transaction', concat('bench-', seq), concat('bench:', seq),
 				date(%(now)s - interval (seq %% 730) day) + interval 365 day,
 				if(date(%(now)s - interval (seq %% 730) day) + interval 365 day < %(yesterday)s, 0, 10 + seq %% 90),
 				0, 0, 10 + seq %% 90,

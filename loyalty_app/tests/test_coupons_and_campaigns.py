@@ -269,7 +269,10 @@ class TestPointsCampaigns(FrappeTestCase):
 			birthday_job_last_ran(date(2027, 3, 31))
 			post_birthday_bonuses(date(2027, 4, 3))  # the runs of 1 and 2 April were missed
 			post_birthday_bonuses(date(2027, 4, 3))
-		self.assertEqual([e.points for e in ledger(april, entry_type="Bonus")], [31])
+		self.assertEqual(
+			[(e.points, e.voucher_no, e.cause_type, e.cause_name) for e in ledger(april, entry_type="Bonus")],
+			[(31, "_LP Birthday Month", "Loyalty Member", april)],
+		)
 		self.assertEqual(
 			frappe.db.get_value("Loyalty Job Run", BIRTHDAY_JOB, "last_completed_day"), date(2027, 4, 3)
 		)
@@ -293,14 +296,20 @@ class TestPointsCampaigns(FrappeTestCase):
 			post_birthday_bonuses(date(2027, 6, 15))
 		after = member_figures(member)
 		(bonus,) = ledger(member, entry_type="Bonus")
+		# The balance counts the debt: the bonus raises it, and settling the debt from the bonus's lot is an
+		# entry of 0 points that consumes the lot.
 		self.assertEqual((before.points_debt, after.points_debt), (100, 12))
-		self.assertEqual(after.points_balance, before.points_balance)
+		self.assertEqual((before.points_balance, after.points_balance), (-100, -12))
+		self.assertEqual((bonus.cause_type, bonus.cause_name), ("Loyalty Member", member))
 		self.assertEqual(
 			frappe.db.get_value(
-				"Points Ledger Entry", {"member": member, "settles_debt": 1}, ["points", "voucher_no"]
+				"Points Ledger Entry",
+				{"member": member, "settles_debt": 1},
+				["points", "voucher_no", "cause_type", "cause_name"],
 			),
-			(-88, "_LP Debt Birthday"),
+			(0, "_LP Debt Birthday", "Loyalty Member", member),
 		)
+		self.assertEqual(frappe.db.get_value("Points Ledger Entry", bonus.name, "remaining_points"), 0)
 		self.assertIn({"entry": bonus.name, "entry_type": "Bonus", "points": 88}, received)
 		self.assertTrue(frappe.db.exists("Webhook Request Log", {"reference_document": bonus.name}))
 
@@ -318,7 +327,14 @@ class TestPointsCampaigns(FrappeTestCase):
 			frappe.set_user("Administrator")
 			try:
 				start.wait()
-				entry = award("_LP Tight Budget", member, 60, key=f"_lp-budget-{member}", remarks="race")
+				entry = award(
+					"_LP Tight Budget",
+					member,
+					60,
+					key=f"_lp-budget-{member}",
+					remarks="race",
+					cause=Voucher("Loyalty Member", member),
+				)
 				frappe.db.commit()  # nosemgrep
 				posted.append(bool(entry))
 			finally:

@@ -57,6 +57,30 @@ class TestLedgerAudit(FrappeTestCase):
 
 		self.assertEqual(breaks_of(member), [("cancelled", f"Sales Invoice {invoice.name}", 0, 100)])
 
+	def test_an_entry_without_a_cause_is_a_break(self):
+		member = make_member()
+		with programme():
+			make_invoice(member, [(TEA, 1, 100)])
+		entry = frappe.db.get_value("Points Ledger Entry", {"member": member, "entry_type": "Earn"})
+		frappe.db.set_value("Points Ledger Entry", entry, {"cause_type": None, "cause_name": None})
+
+		self.assertEqual(breaks_of(member), [("cause", f"Points Ledger Entry {entry}", 1, 0)])
+
+	def test_a_cancelled_invoice_whose_bonus_stayed_is_a_break(self):
+		member = make_member()
+		with programme():
+			invoice = make_invoice(member, [(TEA, 1, 100)])
+			credit(
+				member,
+				100,
+				"Bonus",
+				Voucher("Membership Tier", "no tier", cause=Voucher("Sales Invoice", invoice.name)),
+				key=f"_lp-bonus-{member}",
+			)
+		frappe.db.set_value("Sales Invoice", invoice.name, "docstatus", 2)
+
+		self.assertIn(("cancelled", f"Sales Invoice {invoice.name}", 0, 200), breaks_of(member))
+
 	def test_an_entry_whose_voucher_does_not_exist_is_a_break(self):
 		member = make_member()
 		with programme():

@@ -224,7 +224,14 @@ class TestLimitsHoldUnderConcurrency(RaceTestCase):
 			)
 			results = race(
 				[
-					lambda k=k: award(campaign, member, 60, key=self.key(campaign, k), remarks="race")
+					lambda k=k: award(
+						campaign,
+						member,
+						60,
+						key=self.key(campaign, k),
+						remarks="race",
+						cause=Voucher("Loyalty Member", member),
+					)
 					for k in (1, 2)
 				]
 			)

@@ -3,6 +3,7 @@
 import frappe
 from frappe.tests.utils import FrappeTestCase
 
+from loyalty_app.loyalty.services.ledger import Voucher
 from loyalty_app.rewards.services.campaigns import award
 from loyalty_app.rewards.services.coupons import issue_to_segment
 from loyalty_app.rewards.services.redemption import RewardUnavailableError
@@ -15,6 +16,17 @@ def segment_member(stage: str | None = None, rfm: str | None = None, **profile) 
 	member = make_member(**profile)
 	frappe.db.set_value("Loyalty Member", member, {"lifecycle_stage": stage, "rfm_segment": rfm})
 	return member
+
+
+def thank(campaign: str, member: str) -> str | None:
+	return award(
+		campaign,
+		member,
+		30,
+		key=f"_lp-seg-{member}",
+		remarks="thanks",
+		cause=Voucher("Loyalty Member", member),
+	)
 
 
 class TestSegments(FrappeTestCase):
@@ -37,8 +49,8 @@ class TestSegments(FrappeTestCase):
 		)
 		champion, other = segment_member(rfm="Champions"), segment_member(rfm="Lost")
 		with programme():
-			self.assertTrue(award(campaign, champion, 30, key=f"_lp-seg-{champion}", remarks="thanks"))
-			self.assertIsNone(award(campaign, other, 30, key=f"_lp-seg-{other}", remarks="thanks"))
+			self.assertTrue(thank(campaign, champion))
+			self.assertIsNone(thank(campaign, other))
 		self.assertEqual([e.points for e in ledger(champion, entry_type="Bonus")], [30])
 		self.assertEqual(ledger(other, entry_type="Bonus"), [])
 

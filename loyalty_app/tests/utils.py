@@ -254,6 +254,8 @@ def ledger(member: str, **filters) -> list:
 			"expiry_date",
 			"debt_points",
 			"voucher_no",
+			"cause_type",
+			"cause_name",
 		],
 		order_by="creation asc",
 	)
@@ -277,14 +279,16 @@ def member_figures(member: str):
 
 
 def assert_ledger_consistent(test, member: str) -> None:
-	"""Balance on the member = sum of its entries = sum of what remains in its lots; never negative."""
+	"""Balance on the member = sum of its entries = sum of what remains in its lots - debt; no lot below
+	zero; every entry names its cause."""
 	entries = ledger(member)
-	balance = member_figures(member).points_balance
-	test.assertEqual(balance, sum(e.points for e in entries))
-	test.assertEqual(balance, sum(e.remaining_points for e in entries))
-	test.assertGreaterEqual(balance, 0)
+	figures = member_figures(member)
+	test.assertEqual(figures.points_balance, sum(e.points for e in entries))
+	test.assertEqual(figures.points_balance, sum(e.remaining_points for e in entries) - figures.points_debt)
+	test.assertGreaterEqual(figures.points_debt, 0)
 	for entry in entries:
 		test.assertGreaterEqual(entry.remaining_points, 0)
+		test.assertTrue(entry.cause_type and entry.cause_name, f"entry {entry.name} has no cause")
 
 
 @contextmanager

@@ -40,7 +40,7 @@ def issue(pack_name: str, member: str) -> str:
 	pack = frappe.get_cached_doc("Welcome Pack", pack_name)
 	record = frappe.get_doc({"doctype": ISSUE, "member": member, "welcome_pack": pack.name, "issue_key": key})
 	record.insert(ignore_permissions=True)
-	voucher = Voucher(ISSUE, record.name)
+	voucher = Voucher(ISSUE, record.name, cause=Voucher("Loyalty Member", member))
 	if pack.points:
 		credit(
 			member,

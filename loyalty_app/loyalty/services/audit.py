@@ -10,7 +10,9 @@ costs a few scans and the answer is "no breaks". The rules:
 - ``debt``: a member's points debt is never negative.
 - ``lot``: what remains in a lot is what it credited, less what consuming entries took from it, plus what
   reversals gave back to it; never below zero nor above what it credited.
-- ``cancelled``: a cancelled document has caused net zero points.
+- ``cancelled``: a cancelled document has caused net zero points (summed over the entries it caused, on
+  every member: its own, the bonuses it brought, their reversals).
+- ``cause``: every entry names the business document that caused it.
 - ``voucher``: every entry's voucher exists.
 """
 
@@ -42,6 +44,7 @@ RULE_DESCRIPTIONS = {
 	"debt": lambda: _("The member's points debt is negative"),
 	"lot": lambda: _("The lot's remaining points differ from what it credited less what was taken from it"),
 	"cancelled": lambda: _("A cancelled document still holds points"),
+	"cause": lambda: _("The entry does not name the document that caused it"),
 	"voucher": lambda: _("The entry's voucher does not exist"),
 }
 
@@ -52,6 +55,7 @@ def find_breaks() -> list[Break]:
 		*_member_breaks(),
 		*_lot_breaks(),
 		*_cancelled_document_breaks(),
+		*_causeless_entry_breaks(),
 		*_missing_voucher_breaks(),
 	]
 
@@ -113,20 +117,31 @@ def _voucher_types() -> list[str]:
 
 def _cancelled_document_breaks() -> list[Break]:
 	breaks = []
-	for doctype in _voucher_types():
+	for doctype in frappe.db.sql_list(
+		"select distinct cause_type from `tabPoints Ledger Entry` where coalesce(cause_type, '') != ''"
+	):
 		if not frappe.db.exists("DocType", doctype) or not frappe.get_meta(doctype).is_submittable:
 			continue
 		rows = frappe.db.sql(
-			f"""select entry.voucher_no, entry.member, sum(entry.points) as points
+			f"""select entry.cause_name, entry.member, sum(entry.points) as points
 			from `tabPoints Ledger Entry` entry
-			join `tab{doctype}` document on document.name = entry.voucher_no
-			where entry.voucher_type = %s and document.docstatus = 2
-			group by entry.voucher_no, entry.member having sum(entry.points) != 0""",
+			join `tab{doctype}` document on document.name = entry.cause_name
+			where entry.cause_type = %s and document.docstatus = 2
+			group by entry.cause_name, entry.member having sum(entry.points) != 0""",
 			doctype,
 			as_dict=True,
 		)
-		breaks += [Break("cancelled", r.member, f"{doctype} {r.voucher_no}", 0, int(r.points)) for r in rows]
+		breaks += [Break("cancelled", r.member, f"{doctype} {r.cause_name}", 0, int(r.points)) for r in rows]
 	return breaks
+
+
+def _causeless_entry_breaks() -> list[Break]:
+	rows = frappe.db.sql(
+		"""select name, member from `tabPoints Ledger Entry`
+		where coalesce(cause_type, '') = '' or coalesce(cause_name, '') = ''""",
+		as_dict=True,
+	)
+	return [Break("cause", r.member, f"Points Ledger Entry {r.name}", 1, 0) for r in rows]
 
 
 def _missing_voucher_breaks() -> list[Break]:

@@ -7,9 +7,14 @@ correction is a new entry that points at what it corrects.
 
 - A positive entry without allocations is a new lot (it can expire); a positive entry with allocations
   gives points back to those lots; a negative entry consumes the lots in its allocations.
+- Every entry names its cause: the business document that set it in motion (the invoice for its earn and
+  for the campaign bonus, referral bonus or tier gift it brought; the member for an enrolment gift; the
+  return or cancelled document for a reversal). Cancelling a document reverses what it caused.
 - Taking back what a voucher earned uses what remains of that voucher's own lot. Points already spent
-  are refused (``block_shortfall``) or recorded as the member's points debt, which makes as many points
-  unavailable for redemption and is settled first from the member's next credit.
+  are refused (``block_shortfall``) or recorded as the member's points debt. The balance counts the debt:
+  balance = sum of entries = sum of lot remainders - debt, so it is negative while a member owes more
+  than their lots hold. Redeemable = unexpired lots - debt, never below zero. A later credit settles the
+  debt from its new lot (an entry of 0 points that consumes the lot) without moving the balance again.
 - Each operation carries an idempotency key: replaying it returns the first result and writes nothing.
 """
 
@@ -46,9 +51,22 @@ class MemberNotActiveError(frappe.ValidationError):
 
 @dataclass(frozen=True)
 class Voucher:
+	"""The document an entry is posted against, and `cause`, the business document that caused it when
+	that is another one (a campaign's bonus caused by an invoice). Without a cause the voucher is the cause."""
+
 	doctype: str
 	name: str
 	company: str | None = None
+	cause: "Voucher | None" = None
+
+	@property
+	def caused_by(self) -> "Voucher":
+		return self.cause or self
+
+	@property
+	def books_company(self) -> str | None:
+		"""The company whose books the entry belongs to: the voucher's, else the cause's."""
+		return self.company or self.caused_by.company
 
 
 @dataclass(frozen=True)
@@ -68,7 +86,14 @@ class PostingRequest:
 
 
 # Postings that the `loyalty_posting_checks` hooks (e.g. the risk rules) see; others are the system's own.
-CHECKED_POSTINGS = {("credit", "Earn"), ("credit", "Adjust"), ("debit", "Redeem"), ("debit", "Adjust")}
+# A "Reverse" credit is a points refund of a return: points created like an earn, so checked like one.
+CHECKED_POSTINGS = {
+	("credit", "Earn"),
+	("credit", "Adjust"),
+	("credit", "Reverse"),
+	("debit", "Redeem"),
+	("debit", "Adjust"),
+}
 
 
 def posting_allowed(request: PostingRequest) -> bool:
@@ -207,21 +232,31 @@ def credit(
 		remarks=remarks,
 		earned_delta=points,
 	)
-	if locked.points_debt and points > 0:
-		settled = min(locked.points_debt, points)
-		_insert_entry(
-			member,
-			"Reverse",
-			-settled,
-			voucher,
-			posted_at,
-			key=f"{key}:settle-debt",
-			allocations=[Allocation(name, settled)],
-			settles_debt=True,
-			remarks=_("Settles points debt"),
-		)
-		_shift_member(member, debt=-settled)
+	settle_debt_from(name, member, locked.points_debt, points, voucher, posted_at, key)
 	return name
+
+
+def settle_debt_from(
+	lot: str, member: str, debt: int, points: int, voucher: Voucher, posted_at: datetime, key: str
+) -> None:
+	"""A new lot pays the member's debt first: the lot and the debt shrink, the balance (which already
+	counted the debt) does not move, so the entry carries 0 points and consumes the lot."""
+	if not debt or points <= 0:
+		return
+	settled = min(debt, points)
+	_insert_entry(
+		member,
+		"Reverse",
+		0,
+		voucher,
+		posted_at,
+		key=f"{key}:settle-debt",
+		allocations=[Allocation(lot, settled)],
+		lot_sign=-1,
+		settles_debt=True,
+		remarks=_("Settles {0} points of debt").format(settled),
+	)
+	_shift_member(member, debt=-settled)
 
 
 def credit_many(
@@ -234,8 +269,9 @@ def credit_many(
 ) -> list[str]:
 	"""Post a new lot for each (member, points) as `credit` would one by one, set-based for volume: keyed
 	`{key_prefix}:{member}` (a key already posted is skipped), members not active skipped, webhooks on
-	Points Ledger Entry fired for each entry. A member with points debt goes through `credit`, which
-	settles the debt first from the lot. Returns the entries posted."""
+	Points Ledger Entry fired for each entry. Each entry is caused by its member (an event of the member's
+	own, such as a birthday); `voucher` is what it is posted against (the campaign). A member with points
+	debt goes through `credit`, which settles the debt from the new lot. Returns the entries posted."""
 	members = [member for member, points in credits if points > 0]
 	if not members:
 		return []
@@ -261,8 +297,13 @@ def credit_many(
 		row = locked.get(member)
 		if points <= 0 or not row or row.status != ACTIVE or keys[member] in posted_keys:
 			continue
+		member_voucher = Voucher(
+			voucher.doctype, voucher.name, voucher.company, cause=Voucher(MEMBER, member)
+		)
 		if row.points_debt:
-			names.append(credit(member, points, entry_type, voucher, key=keys[member], remarks=remarks))
+			names.append(
+				credit(member, points, entry_type, member_voucher, key=keys[member], remarks=remarks)
+			)
 			continue
 		name = frappe.generate_hash(length=20)
 		names.append(name)
@@ -278,9 +319,11 @@ def credit_many(
 				entry_type,
 				points,
 				posted_at,
-				voucher.company,
+				member_voucher.books_company,
 				voucher.doctype,
 				voucher.name,
+				MEMBER,
+				member,
 				keys[member],
 				expiry_date,
 				points,
@@ -302,6 +345,8 @@ def credit_many(
 			"company",
 			"voucher_type",
 			"voucher_no",
+			"cause_type",
+			"cause_name",
 			"idempotency_key",
 			"expiry_date",
 			"remaining_points",
@@ -392,7 +437,10 @@ def take_back(
 	qualifying_amount: float = 0,
 	remarks: str | None = None,
 ) -> str | None:
-	"""Take back `points` that `lot_entry` credited, e.g. for a return; spent points become debt or block."""
+	"""Take back `points` that `lot_entry` credited, e.g. for a return; spent points become debt or block.
+
+	The entry takes the whole `points` from the balance: what the lot still holds from the lot, the rest
+	(`debt_points`) as debt."""
 	if points <= 0 and not qualifying_amount:
 		return None
 	lot = frappe.db.get_value(LEDGER, lot_entry, ["member", "qualifying_points"], as_dict=True)
@@ -405,17 +453,11 @@ def take_back(
 	taken = min(remaining, points)
 	shortfall = points - taken
 	if shortfall and block_shortfall:
-		frappe.throw(
-			_(
-				"Member {0} has already spent {1} of the {2} points to take back, so this cannot be done. "
-				"Set Loyalty Settings to allow a points debt, or credit the member first."
-			).format(lot.member, shortfall, points),
-			PointsShortfallError,
-		)
+		refuse_shortfall(lot.member, shortfall, points)
 	name = _insert_entry(
 		lot.member,
 		"Reverse",
-		-taken,
+		-points,
 		voucher,
 		posting_datetime or now_datetime(),
 		key=key,
@@ -432,14 +474,96 @@ def take_back(
 	return name
 
 
-def reverse_voucher(
-	voucher: Voucher, *, block_shortfall: bool, posting_datetime: datetime | None = None
+def refuse_shortfall(member: str, shortfall: int, points: int) -> None:
+	frappe.throw(
+		_(
+			"Member {0} has already spent {1} of the {2} points to take back, so this cannot be done. "
+			"Set Loyalty Settings to allow a points debt, or credit the member first."
+		).format(member, shortfall, points),
+		PointsShortfallError,
+	)
+
+
+def give_back(
+	consuming_entry: str,
+	points: int,
+	voucher: Voucher,
+	*,
+	key: str,
+	posting_datetime: datetime | None = None,
+	remarks: str | None = None,
+) -> str | None:
+	"""Give back `points` of what `consuming_entry` spent (a points refund): into the lots it came from
+	while they stand (not reversed, not expired), earliest first; any rest as a new lot. The caller has
+	run the posting checks. Returns the entry that gave back to the lots, or the new lot."""
+	posted_at = posting_datetime or now_datetime()
+	member = frappe.db.get_value(LEDGER, consuming_entry, "member")
+	lock_member(member)
+	if existing := locked_entry_by_key(key) or locked_entry_by_key(f"{key}:new-lot"):
+		return existing
+	standing = frappe.db.sql(
+		"""select a.lot, a.points - coalesce((select sum(b.points) from `tabPoints Ledger Allocation` b
+				join `tabPoints Ledger Entry` back on back.name = b.parent
+				where back.reverses_entry = %(entry)s and back.points > 0 and b.lot = a.lot), 0) as open_points
+		from `tabPoints Ledger Allocation` a join `tabPoints Ledger Entry` lot on lot.name = a.lot
+		where a.parent = %(entry)s and (lot.expiry_date is null or lot.expiry_date >= %(today)s)
+			and not exists (select 1 from `tabPoints Ledger Entry` r
+				where r.idempotency_key = concat('reverse:', lot.name))
+		order by lot.expiry_date, a.idx""",
+		{"entry": consuming_entry, "today": getdate(posted_at)},
+		as_dict=True,
+	)
+	allocations, left = [], points
+	for row in standing:
+		share = min(left, row.open_points)
+		if share > 0:
+			allocations.append(Allocation(row.lot, share))
+			left -= share
+	name = None
+	if allocations:
+		name = _insert_entry(
+			member,
+			"Reverse",
+			points - left,
+			voucher,
+			posted_at,
+			key=key,
+			allocations=allocations,
+			reverses_entry=consuming_entry,
+			remarks=remarks,
+		)
+	if left:
+		name = credit(
+			member,
+			left,
+			"Reverse",
+			voucher,
+			key=f"{key}:new-lot",
+			posting_datetime=posted_at,
+			remarks=remarks,
+			checked=True,
+		)
+	return name
+
+
+def reverse_caused_by(
+	cause: Voucher,
+	*,
+	block_shortfall: bool,
+	posting_datetime: datetime | None = None,
+	spare_voucher_types: tuple[str, ...] = (),
 ) -> None:
-	"""Undo everything a voucher posted, latest entry first (on cancel)."""
+	"""Undo everything a document caused, latest entry first (on cancel): its own entries and the bonuses
+	posted against campaigns or referrals because of it. Entries on `spare_voucher_types` are left to
+	their own owner (a tier gift follows the tier, which is re-evaluated after the reversal)."""
 	posted_at = posting_datetime or now_datetime()
 	for entry in frappe.get_all(
 		LEDGER,
-		filters={"voucher_type": voucher.doctype, "voucher_no": voucher.name},
+		filters={
+			"cause_type": cause.doctype,
+			"cause_name": cause.name,
+			"voucher_type": ("not in", spare_voucher_types or ("",)),
+		},
 		fields=[
 			"name",
 			"member",
@@ -450,9 +574,13 @@ def reverse_voucher(
 			"debt_points",
 			"settles_debt",
 			"idempotency_key",
+			"voucher_type",
+			"voucher_no",
+			"company",
 		],
 		order_by="creation desc",
 	):
+		voucher = Voucher(entry.voucher_type, entry.voucher_no, entry.company, cause=cause)
 		key = f"reverse:{entry.name}"
 		if entry.idempotency_key.startswith("reverse:") or entry_by_key(key):
 			continue
@@ -465,26 +593,64 @@ def reverse_voucher(
 				block_shortfall=block_shortfall,
 				posting_datetime=posted_at,
 				qualifying_amount=-(entry.qualifying_amount or 0),
-				remarks=_("Cancels {0} {1}").format(_(voucher.doctype), voucher.name),
+				remarks=_("Cancels {0} {1}").format(_(cause.doctype), cause.name),
 			)
-		elif entry.points < 0 or entry.debt_points:
+		elif entry.points < 0 or entry.debt_points or entry.settles_debt:
 			_restore(entry, voucher, key, posted_at)
+		else:
+			_take_back_given(entry, voucher, key, posted_at, block_shortfall)
+
+
+def _take_back_given(entry, voucher: Voucher, key: str, posted_at: datetime, block_shortfall: bool) -> None:
+	"""Undo a give-back into lots (a cancelled return's points refund): take the points from those lots
+	again; what has been spent since is refused or becomes debt, as for any take-back."""
+	lock_member(entry.member)
+	if locked_entry_by_key(key):
+		return
+	allocations = frappe.db.sql(
+		"""select a.lot, least(a.points, lot.remaining_points) as available, a.points
+		from `tabPoints Ledger Allocation` a join `tabPoints Ledger Entry` lot on lot.name = a.lot
+		where a.parent = %s order by a.idx for update""",
+		entry.name,
+		as_dict=True,
+	)
+	taken = [Allocation(row.lot, row.available) for row in allocations if row.available > 0]
+	shortfall = entry.points - sum(a.points for a in taken)
+	if shortfall and block_shortfall:
+		refuse_shortfall(entry.member, shortfall, entry.points)
+	cause = voucher.caused_by
+	_insert_entry(
+		entry.member,
+		"Reverse",
+		-entry.points,
+		voucher,
+		posted_at,
+		key=key,
+		allocations=taken,
+		reverses_entry=entry.name,
+		debt_points=shortfall,
+		remarks=_("Cancels {0} {1}").format(_(cause.doctype), cause.name),
+	)
+	if shortfall:
+		_shift_member(entry.member, debt=shortfall)
 
 
 def _outstanding_credit(entry) -> int:
 	"""What a lot credited, less what returns already took back from it (and did not give back)."""
 	taken = 0
-	for take in frappe.get_all(
-		LEDGER, filters={"reverses_entry": entry.name}, fields=["name", "points", "debt_points"]
-	):
+	for take in frappe.get_all(LEDGER, filters={"reverses_entry": entry.name}, fields=["name", "points"]):
 		if not entry_by_key(f"reverse:{take.name}"):
-			taken += -take.points + (take.debt_points or 0)
+			taken += -take.points
 	return entry.points - taken
 
 
 def _restore(entry, voucher: Voucher, key: str, posted_at: datetime) -> None:
-	"""Give back what a consuming entry took: to its lots while they stand, else by relieving debt."""
-	locked = lock_member(entry.member)
+	"""Give back what a consuming entry took: to its lots while they stand; what it took from lots since
+	reversed, or as debt, comes back as a new lot, which settles the member's debt first like any credit.
+	Reversing a debt settlement gives the points back to the lot and puts the debt back."""
+	lock_member(entry.member)
+	if locked_entry_by_key(key):
+		return
 	allocations = frappe.get_all(
 		"Points Ledger Allocation", filters={"parent": entry.name}, fields=["lot", "points"], order_by="idx"
 	)
@@ -492,10 +658,9 @@ def _restore(entry, voucher: Voucher, key: str, posted_at: datetime) -> None:
 	restorable = [Allocation(row.lot, row.points) for row in allocations if row.lot not in reversed_lots]
 	restored = sum(a.points for a in restorable)
 	relief = sum(row.points for row in allocations if row.lot in reversed_lots) + (entry.debt_points or 0)
-	debt_put_back = -entry.points if entry.settles_debt else 0
-	relieved = min(locked.points_debt + debt_put_back, relief)
-	is_take_back = entry.entry_type == "Reverse" and not entry.settles_debt
-	remarks = _("Cancels {0} {1}").format(_(voucher.doctype), voucher.name)
+	debt_put_back = sum(row.points for row in allocations) if entry.settles_debt else 0
+	cause = voucher.caused_by
+	remarks = _("Cancels {0} {1}").format(_(cause.doctype), cause.name)
 	_insert_entry(
 		entry.member,
 		"Reverse",
@@ -508,20 +673,31 @@ def _restore(entry, voucher: Voucher, key: str, posted_at: datetime) -> None:
 		qualifying_points=-(entry.qualifying_points or 0),
 		qualifying_amount=-(entry.qualifying_amount or 0),
 		remarks=remarks,
-		earned_delta=restored + relieved if is_take_back else 0,
+		earned_delta=restored if entry.entry_type == "Reverse" and not entry.settles_debt else 0,
 		redeemed_delta=entry.points if entry.entry_type == "Redeem" else 0,
 	)
-	if debt_put_back or relieved:
-		_shift_member(entry.member, debt=debt_put_back - relieved)
-	if relief > relieved:
+	if debt_put_back:
+		_insert_entry(
+			entry.member,
+			"Reverse",
+			-debt_put_back,
+			voucher,
+			posted_at,
+			key=f"{key}:debt",
+			debt_points=debt_put_back,
+			remarks=remarks,
+		)
+		_shift_member(entry.member, debt=debt_put_back)
+	if relief:
 		credit(
 			entry.member,
-			relief - relieved,
+			relief,
 			"Reverse",
 			voucher,
 			key=f"{key}:refund",
 			posting_datetime=posted_at,
 			remarks=remarks,
+			checked=True,  # points the member had, given back: nothing new is created
 		)
 
 
@@ -551,6 +727,7 @@ def _insert_entry(
 	key: str,
 	expiry_date: date | None = None,
 	allocations: list[Allocation] | tuple = (),
+	lot_sign: int | None = None,
 	reverses_entry: str | None = None,
 	debt_points: int = 0,
 	settles_debt: bool = False,
@@ -560,7 +737,10 @@ def _insert_entry(
 	earned_delta: int = 0,
 	redeemed_delta: int = 0,
 ) -> str:
+	"""Write one entry. `lot_sign` says whether the allocations give points to their lots (1) or consume
+	them (-1); by default the sign of `points`."""
 	is_new_lot = points > 0 and not allocations
+	cause = voucher.caused_by
 	entry = frappe.get_doc(
 		{
 			"doctype": LEDGER,
@@ -568,9 +748,11 @@ def _insert_entry(
 			"entry_type": entry_type,
 			"points": points,
 			"posting_datetime": posting_datetime,
-			"company": voucher.company,
+			"company": voucher.books_company,
 			"voucher_type": voucher.doctype,
 			"voucher_no": voucher.name,
+			"cause_type": cause.doctype,
+			"cause_name": cause.name,
 			"reverses_entry": reverses_entry,
 			"idempotency_key": key,
 			"expiry_date": expiry_date if is_new_lot else None,
@@ -593,7 +775,7 @@ def _insert_entry(
 		row.name = frappe.generate_hash(length=20)
 		row.db_insert()
 	notify_webhooks(entry)
-	direction = 1 if points > 0 else -1
+	direction = lot_sign or (1 if points > 0 else -1)
 	for allocation in allocations:
 		frappe.db.sql(
 			"update `tabPoints Ledger Entry` set remaining_points = remaining_points + %s where name = %s",
@@ -616,7 +798,8 @@ def notify_webhooks(entry) -> None:
 
 def expire_lots(members: list[str], today: date) -> tuple[int, int, int]:
 	"""Expire what remains of the members' lots with an expiry date before `today`, set-based: one Expire
-	entry per member and company (the company of the lots it expires) with an allocation row per lot;
+	entry per member and company (the company of the lots it expires; its cause is the member) with an
+	allocation row per lot;
 	the lots emptied and the members' balances lowered, under the members' row locks. Webhooks on Points
 	Ledger Entry see each entry as for any posting. Call it in a transaction of its own with
 	EXPIRY_WORK_TABLES dropped (Frappe allows their DDL only between transactions).
@@ -644,10 +827,11 @@ def expire_lots(members: list[str], today: date) -> tuple[int, int, int]:
 	)
 	frappe.db.sql(
 		"""insert into `tabPoints Ledger Entry` (name, creation, modified, owner, modified_by, docstatus,
-			member, entry_type, points, posting_datetime, company, idempotency_key, remaining_points,
-			debt_points, settles_debt, qualifying_points, qualifying_amount, remarks)
+			member, entry_type, points, posting_datetime, company, cause_type, cause_name, idempotency_key,
+			remaining_points, debt_points, settles_debt, qualifying_points, qualifying_amount, remarks)
 		select left(sha2(idempotency_key, 256), 20), %(now)s, %(now)s, %(user)s, %(user)s, 0,
-			member, 'Expire', -points, %(now)s, nullif(company_key, ''), idempotency_key, 0, 0, 0, 0, 0,
+			member, 'Expire', -points, %(now)s, nullif(company_key, ''), 'Loyalty Member', member,
+			idempotency_key, 0, 0, 0, 0, 0,
 			concat(lots, ' lot(s) expired')
 		from loyalty_expiry_entry""",
 		params,
@@ -743,7 +927,7 @@ def reverse_opening_balances(voucher: Voucher, figures_query: str, params: dict)
 	"""Take back, set-based, the opening balances `voucher` posted for the members of `figures_query`.
 
 	Each of the voucher's Import lots of those members is emptied by a Reverse entry (keyed like
-	`reverse_voucher`'s, so nothing is reversed twice) and the lifetime figures the opening added are
+	`reverse_caused_by`'s, so nothing is reversed twice) and the lifetime figures the opening added are
 	taken off again. The caller has checked that none of these points were spent. Returns points taken back.
 	"""
 	values = _bulk_values(voucher, params, _("Cancels {0} {1}").format(_(voucher.doctype), voucher.name))
@@ -778,7 +962,8 @@ def reverse_opening_balances(voucher: Voucher, figures_query: str, params: dict)
 def _post_in_bulk(entries_query: str, figures_query: str, values: dict, sign: int) -> int:
 	"""Insert the entries of `entries_query` (member, entry_type, points, company, reverses_entry,
 	idempotency_key, expiry_date, remaining_points), add their points to the members' balances and
-	`sign` × the lifetime figures of `figures_query`, and tell the webhooks. Returns the points posted."""
+	`sign` × the lifetime figures of `figures_query`, and tell the webhooks. The voucher (the import batch)
+	is each entry's cause. Returns the points posted."""
 	posted = int(frappe.db.sql(f"select coalesce(sum(points), 0) from ({entries_query}) e", values)[0][0])
 	# Two updates, each driven by its small side and finding the members by primary key.
 	frappe.db.sql(
@@ -795,12 +980,12 @@ def _post_in_bulk(entries_query: str, figures_query: str, values: dict, sign: in
 	)
 	frappe.db.sql(
 		f"""insert into `tabPoints Ledger Entry` (name, creation, modified, owner, modified_by, docstatus,
-			member, entry_type, points, posting_datetime, company, voucher_type, voucher_no, reverses_entry,
-			idempotency_key, expiry_date, remaining_points, debt_points, settles_debt, qualifying_points,
-			qualifying_amount, remarks)
+			member, entry_type, points, posting_datetime, company, voucher_type, voucher_no, cause_type,
+			cause_name, reverses_entry, idempotency_key, expiry_date, remaining_points, debt_points,
+			settles_debt, qualifying_points, qualifying_amount, remarks)
 		select left(sha2(e.idempotency_key, 256), 20), %(now)s, %(now)s, %(user)s, %(user)s, 0,
 			e.member, e.entry_type, e.points, %(now)s, e.company, %(voucher_type)s, %(voucher_no)s,
-			e.reverses_entry, e.idempotency_key, e.expiry_date, e.remaining_points, 0, 0, 0, 0, %(remarks)s
+			%(voucher_type)s, %(voucher_no)s, e.reverses_entry, e.idempotency_key, e.expiry_date, e.remaining_points, 0, 0, 0, 0, %(remarks)s
 		from ({entries_query}) e""",
 		values,
 	)

@@ -2,11 +2,16 @@
 
 - A sale earns points by the earning rules on the part of each line paid with money, and may pay part of
   the invoice with points through the "Loyalty Points" mode of payment (redeemed FIFO under a row lock).
-- A return (credit note) takes back the original invoice's points pro rata to the amount returned.
-- A cancel reverses everything the invoice posted. POS invoices consolidated into a sales invoice earn on
-  the POS invoice only; the consolidated invoice posts nothing.
+- A return (credit note) takes back what the original invoice caused (its earn and the bonuses it brought)
+  pro rata to the amount returned, and may refund in points at most the points the original was paid
+  with, pro rata, less what earlier returns refunded: cash never turns into points.
+- A cancel reverses everything the invoice caused. POS invoices consolidated into a sales invoice earn on
+  the POS invoice only; the consolidated invoice posts nothing, and a return against it is refused (the
+  goods go back on a return against the POS invoice that sold them).
 """
 
+from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 import frappe
@@ -16,22 +21,23 @@ from frappe.utils import cint, flt, get_datetime, getdate
 from loyalty_app.engine.engagement import Recurrence, Repeats
 from loyalty_app.engine.points import clawback_points
 from loyalty_app.engine.rules import EarnContext, EarningRule, Line, evaluate
-from loyalty_app.insight.services.lifecycle import refresh_member
 from loyalty_app.loyalty.services.ledger import (
 	LEDGER,
 	InsufficientPointsError,
 	MemberNotActiveError,
+	PostingRequest,
 	Voucher,
 	credit,
 	debit,
+	give_back,
+	posting_allowed,
 	redeemable_points,
-	reverse_voucher,
+	reverse_caused_by,
 	take_back,
 )
 from loyalty_app.loyalty.services.members import surviving_member
 from loyalty_app.loyalty.services.settings import ProgrammeSettings, get_settings
-from loyalty_app.loyalty.services.tiers import all_tiers, upgrade_if_qualified
-from loyalty_app.rewards.services import campaigns
+from loyalty_app.loyalty.services.tiers import all_tiers
 
 MEMBER = "Loyalty Member"
 REDEMPTION_ACCOUNT = "Loyalty Points Redemption"
@@ -53,6 +59,33 @@ def channel_of(invoice) -> str:
 
 def posts_loyalty(invoice) -> bool:
 	return bool(invoice.get("loyalty_member")) and not invoice.get("is_consolidated")
+
+
+class ConsolidatedReturnError(frappe.ValidationError):
+	pass
+
+
+class PointsRefundTooLargeError(frappe.ValidationError):
+	pass
+
+
+def refuse_return_against_consolidated(invoice) -> None:
+	"""Before validation: a member's credit note against a consolidated Sales Invoice is refused, since
+	the points were earned on the POS Invoices it merged; the return is made against those instead."""
+	if not (invoice.is_return and invoice.return_against and invoice.get("loyalty_member")):
+		return
+	if invoice.get("is_consolidated") or invoice.doctype != "Sales Invoice":
+		return
+	if frappe.db.get_value("Sales Invoice", invoice.return_against, "is_consolidated"):
+		frappe.throw(
+			_(
+				"Sales Invoice {0} consolidates POS Invoices, which earned the member's points. "
+				"Make the return against the POS Invoice that sold the goods (at the POS or from the POS "
+				"Invoice), so its points are taken back."
+			).format(invoice.return_against),
+			ConsolidatedReturnError,
+			title=_("Return against a consolidated invoice"),
+		)
 
 
 # Redemption as payment
@@ -153,7 +186,19 @@ def _redemption_account(company: str) -> str:
 # Submit and cancel
 
 
-def record_sale(invoice) -> None:
+@dataclass(frozen=True)
+class Purchase:
+	"""What a purchase earned: what the campaigns, the tier and the referral (first paid purchase) go on."""
+
+	member: str
+	voucher: Voucher
+	points: int
+	on_date: date
+	first_paid: bool
+
+
+def record_sale(invoice) -> Purchase | None:
+	"""Pay with points, count the purchase and earn; None when the member cannot earn (not active)."""
 	settings = get_settings()
 	voucher = voucher_of(invoice)
 	posted_at = posting_datetime_of(invoice)
@@ -171,15 +216,16 @@ def record_sale(invoice) -> None:
 	if frappe.db.get_value(MEMBER, invoice.loyalty_member, "status") != "Active":
 		# a frozen or closed member's sale goes through; it just earns nothing
 		_add_purchase(invoice.loyalty_member, spend, getdate(posted_at))
-		return
-	points = record_purchase(invoice.loyalty_member, voucher, posted_at, lines, spend, channel_of(invoice))
-	invoice.db_set("loyalty_points_earned", points, update_modified=False)
+		return None
+	purchase = record_purchase(invoice.loyalty_member, voucher, posted_at, lines, spend, channel_of(invoice))
+	invoice.db_set("loyalty_points_earned", purchase.points, update_modified=False)
+	return purchase
 
 
 def record_purchase(
 	member: str, voucher: Voucher, posted_at, lines: list[Line], spend: float, channel: str
-) -> int:
-	"""Earn for a purchase from any channel, count it, run the campaigns and tier upgrade; returns points."""
+) -> Purchase:
+	"""Earn for a purchase from any channel and count it (the bonuses and tier follow, see integrations)."""
 	on_date = getdate(posted_at)
 	points = points_for_lines(member, lines, on_date, channel)
 	earned = credit(
@@ -196,11 +242,7 @@ def record_purchase(
 	points = frappe.db.get_value(LEDGER, earned, "points") if earned else 0
 	first_purchase = not frappe.db.get_value(MEMBER, member, "purchase_count")
 	_add_purchase(member, spend, on_date)
-	campaigns.on_earn(member, points, voucher, on_date)
-	if first_purchase and spend > 0:
-		campaigns.on_first_paid_purchase(member)
-	upgrade_if_qualified(member, on_date)
-	return points
+	return Purchase(member, voucher, points, on_date, first_paid=first_purchase and spend > 0)
 
 
 def invoice_lines(invoice, settings: ProgrammeSettings, redeemed_points: int = 0) -> tuple[list[Line], float]:
@@ -305,82 +347,152 @@ def recurrence_of(rule) -> Recurrence | None:
 
 
 def record_return(invoice) -> None:
-	"""Take back the original invoice's points pro rata to everything returned so far, and give back
-	the points this return refunds through the Loyalty Points mode of payment."""
+	"""Take back what the original invoice caused pro rata to everything returned so far, and give back
+	the points this return refunds through the Loyalty Points mode of payment (see `points_refund`)."""
 	settings = get_settings()
-	voucher = voucher_of(invoice)
-	original = frappe.db.get_value(
-		LEDGER,
-		{"voucher_type": invoice.doctype, "voucher_no": invoice.return_against, "entry_type": "Earn"},
-		["name", "points", "qualifying_amount"],
-		as_dict=True,
-	)
-	if settings.clawback_on_return and original and original.points:
-		returned_total = abs(
-			Decimal(
-				str(
-					frappe.db.sql(
-						f"""select coalesce(sum(base_net_total), 0) from `tab{invoice.doctype}`
-					where return_against = %s and is_return = 1 and docstatus = 1""",
-						invoice.return_against,
-					)[0][0]
-				)
+	cause = voucher_of(invoice)
+	original = Voucher(invoice.doctype, invoice.return_against, invoice.company)
+	invoice_total, returned_total = _return_shares(invoice)
+	posted_at = posting_datetime_of(invoice)
+	if settings.clawback_on_return and invoice_total > 0:
+		for lot in _credits_caused_by(original):
+			already = _points_taken_back(lot.name, excluding=cause)
+			take_back(
+				lot.name,
+				clawback_points(lot.points, returned_total, invoice_total, already),
+				Voucher(lot.voucher_type, lot.voucher_no, lot.company, cause=cause),
+				key=f"{cause.doctype}:{cause.name}:clawback:{lot.name}",
+				block_shortfall=settings.block_return_shortfall,
+				posting_datetime=posted_at,
+				qualifying_amount=flt(invoice.base_net_total, invoice.precision("base_net_total"))
+				if lot.entry_type == "Earn"
+				else 0,
+				remarks=_("Return {0} against {1}").format(invoice.name, invoice.return_against),
 			)
-		)
-		invoice_total = Decimal(str(original.qualifying_amount or 0))
-		already = _points_taken_back(original.name, excluding=voucher)
-		points = (
-			clawback_points(original.points, returned_total, invoice_total, already)
-			if invoice_total > 0
-			else 0
-		)
-		take_back(
-			original.name,
+	points, paid_with = points_refund(invoice)
+	if points:
+		request = PostingRequest(
+			"credit",
+			invoice.loyalty_member,
 			points,
-			voucher,
-			key=f"{voucher.doctype}:{voucher.name}:clawback",
-			block_shortfall=settings.block_return_shortfall,
-			posting_datetime=posting_datetime_of(invoice),
-			qualifying_amount=flt(invoice.base_net_total, invoice.precision("base_net_total")),
-			remarks=_("Return {0} against {1}").format(invoice.name, invoice.return_against),
+			"Reverse",
+			cause,
+			f"{cause.doctype}:{cause.name}:refund",
+			{"posting_datetime": posted_at},
 		)
-	_refund_points_payment(invoice, settings, voucher)
+		if posting_allowed(request):
+			give_back(
+				paid_with,
+				points,
+				cause,
+				key=request.key,
+				posting_datetime=posted_at,
+				remarks=_("Points paid on {0} given back by return {1}").format(
+					invoice.return_against, invoice.name
+				),
+			)
 	_add_spend(invoice.loyalty_member, invoice.base_net_total)
+
+
+def _return_shares(invoice) -> tuple[Decimal, Decimal]:
+	"""The original's net total and what its submitted returns, this one included, give back of it."""
+	invoice_total = frappe.db.get_value(invoice.doctype, invoice.return_against, "base_net_total") or 0
+	others = frappe.db.sql(
+		f"""select coalesce(sum(base_net_total), 0) from `tab{invoice.doctype}`
+		where return_against = %s and is_return = 1 and docstatus = 1 and name != %s""",
+		(invoice.return_against, invoice.name or ""),
+	)[0][0]
+	return Decimal(str(invoice_total)), abs(Decimal(str(others)) + Decimal(str(invoice.base_net_total or 0)))
+
+
+def _credits_caused_by(original: Voucher) -> list:
+	"""The lots an invoice caused (its earn, its campaign and referral bonuses), not its tier gift: that
+	follows the tier, which is re-evaluated after the return."""
+	return frappe.get_all(
+		LEDGER,
+		filters={
+			"cause_type": original.doctype,
+			"cause_name": original.name,
+			"points": (">", 0),
+			"reverses_entry": ("is", "not set"),
+			"entry_type": ("in", ("Earn", "Bonus")),
+			"voucher_type": ("!=", "Membership Tier"),
+		},
+		fields=["name", "points", "entry_type", "voucher_type", "voucher_no", "company"],
+		order_by="creation",
+	)
 
 
 def _points_taken_back(lot: str, excluding: Voucher) -> int:
 	result = frappe.db.sql(
-		"""select coalesce(sum(-points + debt_points), 0) from `tabPoints Ledger Entry` take
-		where take.reverses_entry = %s and not (take.voucher_type = %s and take.voucher_no = %s)
+		"""select coalesce(sum(-points), 0) from `tabPoints Ledger Entry` take
+		where take.reverses_entry = %s and not (take.cause_type = %s and take.cause_name = %s)
 		and not exists (select 1 from `tabPoints Ledger Entry` reversal where reversal.idempotency_key = concat('reverse:', take.name))""",
 		(lot, excluding.doctype, excluding.name),
 	)
 	return int(result[0][0])
 
 
-def _refund_points_payment(invoice, settings: ProgrammeSettings, voucher: Voucher) -> None:
+def points_refund(invoice) -> tuple[int, str | None]:
+	"""The points a return refunds through the Loyalty Points mode of payment and the redemption they
+	were paid with. Refused when more than the original paid with points, pro rata to what has been
+	returned, less what its other returns refunded: cash never turns into points. Checked before
+	validation (so nothing is written) and used on submit."""
+	settings = get_settings()
 	refunded = sum(
-		-p.amount
+		-flt(p.amount)
 		for p in invoice.get("payments", [])
 		if p.mode_of_payment == settings.redemption_mode_of_payment
 	)
-	if refunded > 0 and settings.point_value > 0:
-		points = int(Decimal(str(refunded)) / settings.point_value)
-		credit(
-			invoice.loyalty_member,
-			points,
-			"Reverse",
-			voucher,
-			key=f"{voucher.doctype}:{voucher.name}:refund",
-			posting_datetime=posting_datetime_of(invoice),
-			remarks=_("Points paid on {0} given back by return {1}").format(
-				invoice.return_against, invoice.name
-			),
+	if refunded <= 0 or settings.point_value <= 0:
+		return 0, None
+	points = int(Decimal(str(refunded)) / settings.point_value)
+	original = Voucher(invoice.doctype, invoice.return_against)
+	redeemed = frappe.db.get_value(
+		LEDGER,
+		{"cause_type": original.doctype, "cause_name": original.name, "entry_type": "Redeem"},
+		["name", "points"],
+		as_dict=True,
+	)
+	paid = -redeemed.points if redeemed else 0
+	invoice_total, returned_total = _return_shares(invoice)
+	bound = (
+		clawback_points(paid, returned_total, invoice_total, _points_refunded(invoice))
+		if paid and invoice_total > 0
+		else 0
+	)
+	if points > bound:
+		frappe.throw(
+			_(
+				"This return refunds {0} points, but at most {1} can be refunded in points: {2} {3} was paid "
+				"with {4} points and the rest with money, which is refunded as money. Lower the Loyalty "
+				"Points refund to {1} points or less."
+			).format(points, bound, _(original.doctype), original.name, paid),
+			PointsRefundTooLargeError,
+			title=_("Points refund too large"),
 		)
+	return points, redeemed.name
+
+
+def _points_refunded(invoice) -> int:
+	"""Points given back by the other submitted returns against the same invoice."""
+	result = frappe.db.sql(
+		f"""select coalesce(sum(e.points), 0) from `tabPoints Ledger Entry` e
+		join `tab{invoice.doctype}` r on r.name = e.cause_name
+		where e.cause_type = %(doctype)s and r.return_against = %(original)s and r.docstatus = 1
+			and r.name != %(this)s and e.entry_type = 'Reverse' and e.points > 0""",
+		{"doctype": invoice.doctype, "original": invoice.return_against, "this": invoice.name or ""},
+	)
+	return int(result[0][0])
 
 
 def cancel_invoice(invoice) -> None:
-	reverse_voucher(voucher_of(invoice), block_shortfall=get_settings().block_return_shortfall)
+	"""Reverse everything the invoice caused but its tier gift (re-evaluated with the tier afterwards)."""
+	reverse_caused_by(
+		voucher_of(invoice),
+		block_shortfall=get_settings().block_return_shortfall,
+		spare_voucher_types=("Membership Tier",),
+	)
 	member = surviving_member(invoice.loyalty_member)
 	if invoice.is_return:
 		_add_spend(member, -flt(invoice.base_net_total))
@@ -396,7 +508,6 @@ def _add_purchase(member: str, spend: float, on_date) -> None:
 		last_purchase_date = greatest(coalesce(last_purchase_date, %s), %s) where name = %s""",
 		(flt(spend), on_date, on_date, on_date, on_date, member),
 	)
-	refresh_member(member)
 
 
 def _add_spend(member: str, amount: float) -> None:
@@ -438,4 +549,3 @@ def recount_purchases(member: str) -> None:
 		},
 		update_modified=False,
 	)
-	refresh_member(member)

@@ -1,4 +1,5 @@
-"""Tier upgrades at once on a qualifying purchase, and the set-based end-of-window review."""
+"""Tier upgrades at once on a qualifying purchase, fall-backs when that purchase is cancelled or returned,
+and the set-based end-of-window review."""
 
 from dataclasses import dataclass
 from datetime import date
@@ -8,8 +9,8 @@ import frappe
 from frappe import _
 from frappe.utils import add_days, getdate, now_datetime
 
-from loyalty_app.engine.tiers import Tier, review_window, upgrade_to
-from loyalty_app.loyalty.services.ledger import Voucher, credit
+from loyalty_app.engine.tiers import Tier, qualifying_tier, review_window, upgrade_to
+from loyalty_app.loyalty.services.ledger import LEDGER, Voucher, credit, take_back
 from loyalty_app.loyalty.services.settings import ROLLING_MONTHS, ProgrammeSettings, get_settings
 
 MEMBER = "Loyalty Member"
@@ -83,8 +84,11 @@ def qualifying_value(member: str, on_date: date, settings: ProgrammeSettings) ->
 	return Decimal(str(result[0][0]))
 
 
-def upgrade_if_qualified(member: str, on_date: date | None = None) -> str | None:
-	"""Move the member up at once when the window's value reaches a higher tier; post its gift."""
+def upgrade_if_qualified(
+	member: str, on_date: date | None = None, cause: Voucher | None = None
+) -> str | None:
+	"""Move the member up at once when the window's value reaches a higher tier; post its gift, caused by
+	`cause` (the purchase that brought the upgrade; without one, the member)."""
 	tiers = all_tiers()
 	current = frappe.db.get_value(MEMBER, member, "tier")
 	top_rank = max((t.rank for t in tiers), default=None)
@@ -96,28 +100,104 @@ def upgrade_if_qualified(member: str, on_date: date | None = None) -> str | None
 	target = upgrade_to(tiers, current, value)
 	if not target:
 		return None
-	frappe.db.set_value(
-		MEMBER,
-		member,
-		{
-			"tier": target.name,
-			"tier_since": on_date,
-			"tier_valid_until": settings.tier_valid_until(on_date),
-			"tier_in_grace": 0,
-		},
-		update_modified=False,
-	)
+	_set_tier(member, target.name, on_date, settings)
 	log_tier_change(member, "Upgrade", current, target.name, on_date, value)
 	if target.upgrade_gift_points:
+		gifts_taken_back = frappe.db.count(
+			LEDGER,
+			{
+				"member": member,
+				"voucher_type": "Membership Tier",
+				"voucher_no": target.name,
+				"points": ("<", 0),
+			},
+		)
 		credit(
 			member,
 			target.upgrade_gift_points,
 			"Bonus",
-			Voucher("Membership Tier", target.name),
-			key=f"tier-gift:{member}:{target.name}",
+			Voucher("Membership Tier", target.name, cause=cause or Voucher(MEMBER, member)),
+			# once per tier, again after a fall-back took the gift back
+			key=f"tier-gift:{member}:{target.name}" + (f":{gifts_taken_back}" if gifts_taken_back else ""),
 			remarks=_("Gift for reaching tier {0}").format(target.name),
 		)
 	return target.name
+
+
+def _set_tier(member: str, tier: str | None, on_date: date, settings: ProgrammeSettings) -> None:
+	frappe.db.set_value(
+		MEMBER,
+		member,
+		{
+			"tier": tier,
+			"tier_since": on_date,
+			"tier_valid_until": settings.tier_valid_until(on_date) if tier else None,
+			"tier_in_grace": 0,
+		},
+		update_modified=False,
+	)
+
+
+def fall_back_if_unqualified(
+	member: str, cause: Voucher, since: date, on_date: date | None = None
+) -> str | None:
+	"""After `cause` (a purchase posted on `since`) was cancelled or returned: a tier the member reached
+	on or after that day and no longer qualifies for falls back to the tier the window's value reaches.
+	Then a tier gift stands only while the member holds its tier: the gifts of the tiers lost now, and
+	those `cause` brought for a tier the member no longer holds, are taken back (spent gift points
+	follow the debt rule). A take-back names the gift's own cause, so the document that earned the gift
+	nets to what it still earns. Returns the member's tier."""
+	tiers = {t.name: t for t in all_tiers()}
+	settings = get_settings()
+	on_date = getdate(on_date)
+	current = tiers.get(frappe.db.get_value(MEMBER, member, "tier"))
+	held, fell_back = current, False
+	if current and frappe.db.exists(
+		"Member Tier Change",
+		{"member": member, "change_type": "Upgrade", "to_tier": current.name, "changed_on": (">=", since)},
+	):
+		value = qualifying_value(member, on_date, settings)
+		if value < current.entry_threshold:
+			held, fell_back = qualifying_tier(tiers.values(), value), True
+			_set_tier(member, held.name if held else None, on_date, settings)
+			log_tier_change(member, "Downgrade", current.name, held.name if held else None, on_date, value)
+	held_rank = held.rank if held else None
+	for gift in _standing_gifts(member):
+		tier = tiers.get(gift.voucher_no)
+		if not tier or (held_rank is not None and tier.rank <= held_rank):
+			continue
+		if not (fell_back or (gift.cause_type, gift.cause_name) == (cause.doctype, cause.name)):
+			continue
+		take_back(
+			gift.name,
+			gift.points,
+			Voucher(
+				"Membership Tier",
+				gift.voucher_no,
+				gift.company,
+				cause=Voucher(gift.cause_type, gift.cause_name),
+			),
+			key=f"tier-fall-back:{gift.name}",
+			block_shortfall=settings.block_return_shortfall,
+			remarks=_("Tier {0} is no longer held after {1} {2}").format(
+				gift.voucher_no, _(cause.doctype), cause.name
+			),
+		)
+	return held.name if held else None
+
+
+def _standing_gifts(member: str) -> list:
+	"""The member's tier gifts not taken back."""
+	return frappe.db.sql(
+		"""select gift.name, gift.voucher_no, gift.points, gift.company, gift.cause_type, gift.cause_name
+		from `tabPoints Ledger Entry` gift
+		where gift.member = %s and gift.voucher_type = 'Membership Tier' and gift.points > 0
+			and gift.reverses_entry is null
+			and not exists (select 1 from `tabPoints Ledger Entry` back
+				where back.idempotency_key = concat('tier-fall-back:', gift.name))""",
+		member,
+		as_dict=True,
+	)
 
 
 def log_tier_change(member, change_type, from_tier, to_tier, on_date, value) -> None:

@@ -3,7 +3,9 @@
 Every bonus goes through `award`, which locks the campaign row (SELECT ... FOR UPDATE) before checking
 its total and per-member budgets, so two sessions can never take a campaign past its budget. A bonus that
 does not fit the remaining budget is not posted at all (no partial bonus). Each bonus has an idempotency
-key, so an event or job that runs twice awards once.
+key, so an event or job that runs twice awards once. A bonus names its cause (the invoice of a double-points
+or referral bonus, the member of a sign-up bonus) and carries that document's company; when the cause is
+reversed, so is the bonus, and `recount_issued` gives the campaign's budget back.
 """
 
 from datetime import date
@@ -65,8 +67,9 @@ def clear_campaign_cache() -> None:
 	drop_cached(CAMPAIGNS_CACHE_KEY)
 
 
-def award(campaign: str, member: str, points: int, key: str, remarks: str) -> str | None:
-	"""Post a campaign bonus if the campaign's budgets allow all of it; returns the entry or None."""
+def award(campaign: str, member: str, points: int, key: str, remarks: str, cause: Voucher) -> str | None:
+	"""Post a campaign bonus caused by `cause` if the campaign's budgets allow all of it; returns the
+	entry or None."""
 	if points <= 0:
 		return None
 	if existing := entry_by_key(key):
@@ -86,7 +89,9 @@ def award(campaign: str, member: str, points: int, key: str, remarks: str) -> st
 		return None
 	if budget.per_member_budget and awarded_to(campaign, member) + points > budget.per_member_budget:
 		return None
-	entry = credit(member, points, "Bonus", Voucher(CAMPAIGN, campaign), key=key, remarks=remarks)
+	entry = credit(
+		member, points, "Bonus", Voucher(CAMPAIGN, campaign, cause=cause), key=key, remarks=remarks
+	)
 	frappe.db.sql(
 		"update `tabPoints Campaign` set points_issued = points_issued + %s where name = %s",
 		(points, campaign),
@@ -103,14 +108,33 @@ def in_segment(member: str, lifecycle_stage: str | None, rfm_segment: str | None
 
 
 def awarded_to(campaign: str, member: str) -> int:
-	"""Read under the campaign's lock with a locking read, so concurrent bonuses see each other."""
+	"""The campaign's points the member holds: its bonuses less what reversals took back from them. Read
+	under the campaign's lock with a locking read, so concurrent bonuses see each other."""
 	return int(
 		locked_value(
 			"""select coalesce(sum(points), 0) from `tabPoints Ledger Entry`
-			where voucher_type = %s and voucher_no = %s and member = %s and entry_type = 'Bonus'""",
+			where voucher_type = %s and voucher_no = %s and member = %s""",
 			(CAMPAIGN, campaign, member),
 		)
 	)
+
+
+def recount_issued(cause: Voucher) -> None:
+	"""After `cause` was cancelled or returned: the budgets of the campaigns whose bonuses it caused give
+	back what was reversed. A reversal is posted against the campaign it reverses, so what a campaign has
+	issued is the sum of the entries against it."""
+	for campaign in frappe.get_all(
+		"Points Ledger Entry",
+		filters={"cause_type": cause.doctype, "cause_name": cause.name, "voucher_type": CAMPAIGN},
+		pluck="voucher_no",
+		distinct=True,
+	):
+		frappe.db.sql(
+			"""update `tabPoints Campaign` c set c.points_issued = (select coalesce(sum(e.points), 0)
+				from `tabPoints Ledger Entry` e where e.voucher_type = %(doctype)s and e.voucher_no = c.name)
+			where c.name = %(campaign)s""",
+			{"doctype": CAMPAIGN, "campaign": campaign},
+		)
 
 
 def on_earn(member: str, earned_points: int, voucher: Voucher, on_date: date) -> None:
@@ -126,6 +150,7 @@ def on_earn(member: str, earned_points: int, voucher: Voucher, on_date: date) ->
 			extra,
 			key=f"double:{campaign.name}:{voucher.doctype}:{voucher.name}",
 			remarks=_("{0} on {1}").format(campaign.name, voucher.name),
+			cause=voucher,
 		)
 
 
@@ -137,6 +162,7 @@ def on_enrol(member: str) -> None:
 			campaign.bonus_points,
 			key=f"signup:{campaign.name}:{member}",
 			remarks=campaign.name,
+			cause=Voucher("Loyalty Member", member),
 		)
 
 
@@ -150,11 +176,13 @@ def on_profile_saved(member) -> None:
 			campaign.bonus_points,
 			key=f"profile:{campaign.name}:{member.name}",
 			remarks=campaign.name,
+			cause=Voucher("Loyalty Member", member.name),
 		)
 
 
-def on_first_paid_purchase(member: str) -> None:
-	"""Both sides of a referral earn once, when the new member first pays for something."""
+def on_first_paid_purchase(member: str, purchase: Voucher) -> None:
+	"""Both sides of a referral earn once, when the new member first pays for something (`purchase`,
+	the cause of both bonuses: cancelling or returning it takes them back)."""
 	referrer = frappe.db.get_value("Loyalty Member", member, "referred_by")
 	if not referrer:
 		return
@@ -163,15 +191,17 @@ def on_first_paid_purchase(member: str) -> None:
 			campaign.name,
 			member,
 			campaign.bonus_points,
-			key=f"referral:{campaign.name}:{member}",
+			key=f"referral:{campaign.name}:{member}:{purchase.name}",
 			remarks=_("Referred by {0}").format(referrer),
+			cause=purchase,
 		)
 		award(
 			campaign.name,
 			referrer,
 			campaign.referrer_points,
-			key=f"referrer:{campaign.name}:{member}",
+			key=f"referrer:{campaign.name}:{member}:{purchase.name}",
 			remarks=_("Referred {0}").format(member),
+			cause=purchase,
 		)
 
 

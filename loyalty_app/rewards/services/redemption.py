@@ -23,7 +23,7 @@ from loyalty_app.loyalty.services.ledger import (
 	Voucher,
 	debit,
 	redeemable_points,
-	reverse_voucher,
+	reverse_caused_by,
 )
 from loyalty_app.rewards.services.coupons import issue_code, void_code
 from loyalty_app.utils import lock_row, locked_value
@@ -222,7 +222,7 @@ def check_cancellable(redemption) -> None:
 
 def cancel(redemption) -> None:
 	lock_row("Loyalty Reward", redemption.reward)
-	reverse_voucher(Voucher(redemption.doctype, redemption.name, redemption.company), block_shortfall=True)
+	reverse_caused_by(Voucher(redemption.doctype, redemption.name, redemption.company), block_shortfall=True)
 	for doctype, name in (
 		("Stock Entry", redemption.stock_entry),
 		("Sales Invoice", redemption.sales_invoice),

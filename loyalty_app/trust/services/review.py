@@ -102,5 +102,9 @@ def _post_held(alert) -> str | None:
 		if points_field := EARNED_FIELDS.get(doctype):
 			points = frappe.db.get_value("Points Ledger Entry", entry, "points")
 			frappe.db.set_value(doctype, name, points_field, points, update_modified=False)
-		upgrade_if_qualified(held["member"], getdate(options.get("posting_datetime") or now_datetime()))
+		upgrade_if_qualified(
+			held["member"],
+			getdate(options.get("posting_datetime") or now_datetime()),
+			cause=Voucher(doctype, name, company),
+		)
 	return entry

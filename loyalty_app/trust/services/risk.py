@@ -36,6 +36,7 @@ from loyalty_app.engine.risk import (
 	window_start,
 )
 from loyalty_app.loyalty.services.ledger import PostingRequest
+from loyalty_app.loyalty.services.settings import get_settings
 from loyalty_app.trust.services.members import set_member_status
 from loyalty_app.utils import drop_cached
 
@@ -335,6 +336,7 @@ def _record_signals(member: str, reference: tuple[str | None, str | None]) -> li
 
 EVENTS = {
 	("credit", "Earn"): "Earn",
+	("credit", "Reverse"): "Return",  # a return's points refund
 	("debit", "Redeem"): "Redeem",
 	("credit", "Adjust"): "Adjustment",
 	("debit", "Adjust"): "Adjustment",
@@ -390,8 +392,11 @@ def check_enrolment(member, method=None) -> None:
 
 
 def check_return(invoice, method=None) -> None:
-	"""Sales / POS Invoice on_submit, after the loyalty posting: rules on returns."""
+	"""Sales / POS Invoice on_submit, after the loyalty posting: rules on returns. A return that refunds
+	points was checked already, when its refund was posted (the posting checks can hold the refund)."""
 	if not (invoice.is_return and invoice.get("loyalty_member")) or invoice.get("is_consolidated"):
+		return
+	if _refunds_points(invoice):
 		return
 	subject = Subject(
 		member=invoice.loyalty_member,
@@ -401,6 +406,11 @@ def check_return(invoice, method=None) -> None:
 		reference=(invoice.doctype, invoice.name),
 	)
 	_act(subject, evaluate(subject))
+
+
+def _refunds_points(invoice) -> bool:
+	mode_of_payment = get_settings().redemption_mode_of_payment
+	return any(p.mode_of_payment == mode_of_payment and p.amount < 0 for p in invoice.get("payments", []))
 
 
 def _check_mobile_verified(member: str) -> None:

@@ -8,7 +8,6 @@ from loyalty_app.loyalty.services.members import (
 	new_referral_code,
 	normalize_mobile,
 )
-from loyalty_app.rewards.services import campaigns
 from loyalty_app.trust.services.members import refuse_unpermitted_changes
 
 # Kept in step with the ledger by the services; never taken from user input.
@@ -60,19 +59,12 @@ class LoyaltyMember(Document):
 		if self.is_new() and not self.customer:
 			self.customer = customer_for_mobile(self.mobile_no)
 		self.validate_unique("customer", _("customer"))
-		campaigns.validate_referral(self)
 
 	def before_save(self):
 		if self.is_new():
 			self.referral_code = new_referral_code()
 			if not self.customer:
 				self.customer = create_customer_for(self)
-
-	def after_insert(self):
-		campaigns.on_enrol(self.name)
-
-	def on_update(self):
-		campaigns.on_profile_saved(self)
 
 	def reset_values_if_no_permlevel_access(self, has_access_to, high_permlevel_fields):
 		"""Fields the user may not write are refused when changed, restored when left out."""

@@ -2,7 +2,7 @@ import frappe
 from frappe import _
 from frappe.model.document import Document
 
-from loyalty_app.loyalty.services.ledger import Voucher, credit, debit, reverse_voucher
+from loyalty_app.loyalty.services.ledger import Voucher, credit, debit, reverse_caused_by
 
 
 class PointsAdjustment(Document):
@@ -22,4 +22,4 @@ class PointsAdjustment(Document):
 
 	def on_cancel(self):
 		self.ignore_linked_doctypes = ("Points Ledger Entry",)
-		reverse_voucher(Voucher(self.doctype, self.name, self.company), block_shortfall=True)
+		reverse_caused_by(Voucher(self.doctype, self.name, self.company), block_shortfall=True)

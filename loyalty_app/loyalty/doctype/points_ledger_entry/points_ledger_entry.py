@@ -25,6 +25,7 @@ def on_doctype_update():
 	frappe.db.add_index("Points Ledger Entry", ["member", "remaining_points"])
 	frappe.db.add_index("Points Ledger Entry", ["member", "posting_datetime"])
 	frappe.db.add_index("Points Ledger Entry", ["voucher_type", "voucher_no"])
+	frappe.db.add_index("Points Ledger Entry", ["cause_type", "cause_name"])
 	frappe.db.add_index("Points Ledger Entry", ["expiry_date", "remaining_points"])
 	frappe.db.add_index("Points Ledger Entry", ["reverses_entry"])
 	frappe.db.add_index("Points Ledger Entry", ["entry_type", "posting_datetime"])
