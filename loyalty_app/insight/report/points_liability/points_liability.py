@@ -1,6 +1,7 @@
 """Outstanding points and their value by expiry month, with the period's earned, redeemed and expired.
 
-Outstanding = what remains in unexpired lots, which the ledger keeps equal to the members' balances.
+Outstanding = what remains in the lots less the points members owe (their debt, one row of its own), which
+the ledger keeps equal to the members' balances.
 Earned and redeemed are gross: what was credited (earns, bonuses, positive adjustments) and what was
 spent in the period, before cancels, returns and restores, which are Reverse entries and shown by no
 figure here; the labels say so. Redemption rate = redeemed / earned; breakage = expired / earned.
@@ -27,6 +28,22 @@ def execute(filters: dict | None = None):
 		{**where.values, "never": _("Never")},
 		as_dict=True,
 	)
+	scope = ledger_scope(filters)
+	debt = frappe.db.sql(
+		f"""select coalesce(sum(m.points_debt), 0) as points, count(*) as members
+		from `tabLoyalty Member` m where m.points_debt > 0 and exists (
+			select 1 from `tabPoints Ledger Entry` where `tabPoints Ledger Entry`.member = m.name and {scope})""",
+		scope.values,
+		as_dict=True,
+	)[0]
+	if debt.points:
+		rows.append(
+			frappe._dict(
+				expiry_month=_("Owed by members (points debt)"),
+				outstanding_points=-debt.points,
+				members=debt.members,
+			)
+		)
 	for row in rows:
 		row.outstanding_points = int(row.outstanding_points)
 		row.outstanding_value = flt(row.outstanding_points * point_value, 2)
