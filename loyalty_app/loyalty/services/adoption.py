@@ -26,6 +26,7 @@ from loyalty_app.loyalty.services.members import MEMBER, e164, new_referral_code
 from loyalty_app.loyalty.services.settings import get_settings
 from loyalty_app.loyalty.services.tiers import all_tiers
 from loyalty_app.outreach.services.value import refresh_member_value
+from loyalty_app.utils import STANDARD_COLUMNS
 
 BATCH = "Member Enrolment Batch"
 ENROLMENT_CHUNK = 5_000
@@ -114,12 +115,7 @@ def customer_condition(batch) -> tuple[str, dict]:
 
 
 MEMBER_COLUMNS = (
-	"name",
-	"creation",
-	"modified",
-	"owner",
-	"modified_by",
-	"docstatus",
+	*STANDARD_COLUMNS,
 	"member_name",
 	"mobile_no",
 	"mobile_masked",
